@@ -212,6 +212,7 @@ sn_status sn_graph_infer_concrete(const sn_graph *g, int64_t batch, sn_shape *sh
     sn_shape *sh = shapes ? shapes : malloc(sizeof(sn_shape) * ((size_t)nt + 1));
     sn_dtype *dt = dtypes ? dtypes : malloc(sizeof(sn_dtype) * ((size_t)nt + 1));
     int *order = NULL, count = 0;
+    sn_value *in = NULL, *out = NULL;
     sn_status st = SN_OK;
     if (!sh || !dt) {
         st = sn_errorf(err, SN_ERR_OUT_OF_MEMORY, "infer: out of memory");
@@ -228,16 +229,26 @@ sn_status sn_graph_infer_concrete(const sn_graph *g, int64_t batch, sn_shape *sh
     }
     st = sn_graph_topo_order(g, &order, &count, err);
     if (st != SN_OK) goto done;
+    int max_in = 1, max_out = 1;
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (g->nodes[i].n_inputs > max_in) max_in = g->nodes[i].n_inputs;
+        if (g->nodes[i].n_outputs > max_out) max_out = g->nodes[i].n_outputs;
+    }
+    in = malloc(sizeof(sn_value) * (size_t)max_in);
+    out = malloc(sizeof(sn_value) * (size_t)max_out);
+    if (!in || !out) {
+        st = sn_errorf(err, SN_ERR_OUT_OF_MEMORY, "infer: out of memory");
+        goto done;
+    }
     for (int oi = 0; oi < count; oi++) {
         const sn_node *n = &g->nodes[order[oi]];
         const sn_op_def *def = sn_op_get(n->op);
-        sn_value in[16], out[4];
-        if (!def || n->n_inputs > 16 || n->n_outputs > 4) {
-            st = sn_errorf(err, SN_ERR_GRAPH, "node '%s': unsupported arity", n->name);
+        if (!def) {
+            st = sn_errorf(err, SN_ERR_GRAPH, "node '%s': unknown op %d", n->name, (int)n->op);
             goto done;
         }
-        memset(in, 0, sizeof in);
-        memset(out, 0, sizeof out);
+        memset(in, 0, sizeof(sn_value) * (size_t)max_in);
+        memset(out, 0, sizeof(sn_value) * (size_t)max_out);
         for (int k = 0; k < n->n_inputs; k++) {
             int t = n->inputs[k];
             if (t < 0) continue;
@@ -273,6 +284,8 @@ sn_status sn_graph_infer_concrete(const sn_graph *g, int64_t batch, sn_shape *sh
     }
 done:
     free(order);
+    free(in);
+    free(out);
     if (!shapes) free(sh);
     if (!dtypes) free(dt);
     return st;

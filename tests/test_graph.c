@@ -1,6 +1,7 @@
 /* test_graph.c - the graph IR: construction rules, validation, ordering, shape inference with a
  * dynamic batch, compaction. Op kernels are tested in test_ops_*.c. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
