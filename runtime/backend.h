@@ -1,0 +1,50 @@
+/*
+ * backend.h - the private interface between an engine and the device that runs it.
+ *
+ * An engine (engine.c) validates arguments, serialises runs and chooses a device; everything
+ * device-specific sits behind one table of function pointers, implemented by the CPU backend
+ * (backend_cpu.c) and, later, a CUDA backend. A backend's state belongs to one engine, so two
+ * engines never share buffers, streams or caches. The engine calls run() with its mutex held,
+ * so a backend needs no locking of its own.
+ */
+#ifndef SN_BACKEND_H
+#define SN_BACKEND_H
+
+#include "graph.h"
+#include "sentinel.h"
+
+/* What the engine asks of a backend, already validated and defaulted by the engine. */
+typedef struct sn_backend_config {
+    int max_batch; /* >= 1 */
+    int threads;   /* >= 1: host threads for CPU work */
+    int gpu_index; /* >= 0: the device to open, for GPU backends */
+} sn_backend_config;
+
+typedef struct sn_backend_ops {
+    const char *name; /* "cpu", "cuda": for messages */
+    sn_device device; /* what sn_engine_device() reports for an engine on this backend */
+
+    /* Open the device and make the per-engine state. Nothing graph-specific yet. */
+    sn_status (*create)(const sn_backend_config *cfg, void **state, sn_error *err);
+    /* Release everything create and prepare acquired; state may be NULL. */
+    void (*destroy)(void *state);
+
+    /* Get ready to run `g` at any batch up to cfg->max_batch: order the nodes, plan activation
+     * memory, size scratch, (on a GPU) upload weights and pick kernels. Called once, before any
+     * run. `g` must outlive the state and stays read-only. */
+    sn_status (*prepare)(void *state, const sn_graph *g, sn_error *err);
+
+    /* Run one batch (1 <= batch <= max_batch) from and to host memory, already checked by the
+     * engine: inputs[i] / outputs[i] are non-NULL and non-overlapping, sized for `batch`.
+     * Every output byte is written on success; on failure outputs are unspecified. */
+    sn_status (*run)(void *state, int batch, const void *const *inputs, void *const *outputs,
+                     sn_error *err);
+
+    /* Optional (may be NULL): fill the fields of `out` the backend knows - activation_bytes,
+     * naive_bytes, weight_bytes, scratch_bytes, threads. The engine fills size and runs. */
+    void (*stats)(const void *state, sn_engine_stats *out);
+} sn_backend_ops;
+
+extern const sn_backend_ops sn_backend_cpu;
+
+#endif

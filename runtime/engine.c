@@ -1,0 +1,281 @@
+/*
+ * engine.c - sn_engine: argument checking, device choice, per-sample buffer sizes, and the mutex
+ * that serialises runs. The work itself is done by a backend (backend.h).
+ *
+ * Device choice: SN_DEVICE_CPU takes the CPU backend. SN_DEVICE_GPU and SN_DEVICE_AUTO probe
+ * the CUDA driver first; until a GPU backend is linked in, AUTO falls back to the CPU and keeps
+ * the reason, and GPU fails with it.
+ */
+#include <pthread.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "error.h"
+#include "model.h"
+
+/* More threads than this is a caller's mistake, not a machine. */
+#define SN__MAX_THREADS 4096
+
+struct sn_engine {
+    const sn_model *model;
+    const sn_backend_ops *ops;
+    void *state;
+    pthread_mutex_t lock; /* held across run; also guards `runs` */
+    int max_batch, threads;
+    size_t *in_bytes, *out_bytes; /* one sample (batch 1) of each input / output */
+    bool *in_batched, *out_batched; /* whether the buffer holds `batch` samples or one tensor */
+    uint64_t runs;
+    const char *fallback; /* points into fallback_buf, or NULL */
+    char fallback_buf[SN_ERROR_MESSAGE_SIZE];
+};
+
+/* The GPU backend registers here when it exists; this version has none. */
+static const sn_backend_ops *sn__gpu_backend(void) { return NULL; }
+
+/* Copy the fields a caller's (possibly older, smaller) options struct actually has. */
+static sn_status sn__options(const sn_engine_options *in, sn_engine_options *o, sn_error *err) {
+    const sn_engine_options defaults = SN_ENGINE_OPTIONS_INIT;
+    *o = defaults;
+    if (!in) return SN_OK;
+    if (in->size < sizeof in->size)
+        return sn_errorf(err, SN_ERR_INVALID_ARGUMENT,
+                         "engine options: size is %zu; initialise them with SN_ENGINE_OPTIONS_INIT",
+                         in->size);
+#define SN__TAKE(field)                                                                         \
+    if (in->size >= offsetof(sn_engine_options, field) + sizeof in->field) o->field = in->field
+    SN__TAKE(device);
+    SN__TAKE(threads);
+    SN__TAKE(max_batch);
+    SN__TAKE(gpu_index);
+#undef SN__TAKE
+    if (o->device != SN_DEVICE_AUTO && o->device != SN_DEVICE_CPU && o->device != SN_DEVICE_GPU)
+        return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "engine options: unknown device %d",
+                         (int)o->device);
+    if (o->threads < 0 || o->threads > SN__MAX_THREADS)
+        return sn_errorf(err, SN_ERR_INVALID_ARGUMENT,
+                         "engine options: threads %d is outside 0..%d (0 = all cores)", o->threads,
+                         SN__MAX_THREADS);
+    if (o->max_batch < 0)
+        return sn_errorf(err, SN_ERR_INVALID_ARGUMENT,
+                         "engine options: max_batch %d is negative (0 = 1)", o->max_batch);
+    if (o->gpu_index < 0)
+        return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "engine options: gpu_index %d is negative",
+                         o->gpu_index);
+    return SN_OK;
+}
+
+/* Picks the backend. For AUTO without a usable GPU, records why in e->fallback. */
+static sn_status sn__choose_backend(sn_engine *e, const sn_engine_options *o, sn_error *err) {
+    if (o->device == SN_DEVICE_CPU) {
+        e->ops = &sn_backend_cpu;
+        return SN_OK;
+    }
+    sn_error probe = {0};
+    int count = 0;
+    sn_status st = sn_gpu_probe(&count, &probe);
+    if (st == SN_OK && o->gpu_index >= count)
+        st = sn_errorf(&probe, SN_ERR_NO_DEVICE, "GPU %d requested but the driver reports %d",
+                       o->gpu_index, count);
+    const sn_backend_ops *gpu = sn__gpu_backend();
+    if (st == SN_OK && !gpu)
+        st = sn_errorf(&probe, SN_ERR_UNSUPPORTED, "GPU backend not built in this version");
+    if (st == SN_OK) {
+        e->ops = gpu;
+        return SN_OK;
+    }
+    if (o->device == SN_DEVICE_GPU)
+        return sn_errorf(err, st, "SN_DEVICE_GPU requested but unusable: %s", probe.message);
+    memcpy(e->fallback_buf, probe.message, sizeof e->fallback_buf);
+    e->fallback_buf[sizeof e->fallback_buf - 1] = '\0';
+    e->fallback = e->fallback_buf;
+    e->ops = &sn_backend_cpu;
+    return SN_OK;
+}
+
+/* Per-sample bytes of every graph input and output, and whether each scales with the batch. */
+static sn_status sn__io_sizes(sn_engine *e, const sn_graph *g, sn_error *err) {
+    sn_status st = SN_OK;
+    size_t nt = (size_t)(g->n_tensors ? g->n_tensors : 1);
+    size_t nin = (size_t)(g->n_inputs ? g->n_inputs : 1);
+    size_t nout = (size_t)(g->n_outputs ? g->n_outputs : 1);
+    sn_shape *one = calloc(nt, sizeof *one), *two = calloc(nt, sizeof *two); /* at 1 / max */
+    sn_dtype *dt = calloc(nt, sizeof *dt);
+    e->in_bytes = calloc(nin, sizeof *e->in_bytes);
+    e->out_bytes = calloc(nout, sizeof *e->out_bytes);
+    e->in_batched = calloc(nin, sizeof *e->in_batched);
+    e->out_batched = calloc(nout, sizeof *e->out_batched);
+    if (!one || !two || !dt || !e->in_bytes || !e->out_bytes || !e->in_batched || !e->out_batched) {
+        st = sn_errorf(err, SN_ERR_OUT_OF_MEMORY, "out of memory creating an engine");
+        goto done;
+    }
+    /* Comparing batch 1 with max_batch tells which buffers scale (shapes are linear in the
+     * batch). With max_batch 1 every buffer holds one sample, and graphs whose shapes are fixed
+     * at batch 1 (a Reshape to [1,-1]) need no other batch to be valid. */
+    if ((st = sn_graph_infer_concrete(g, 1, one, dt, err)) != SN_OK) goto done;
+    if (e->max_batch == 1)
+        memcpy(two, one, nt * sizeof *one);
+    else if ((st = sn_graph_infer_concrete(g, e->max_batch, two, NULL, err)) != SN_OK)
+        goto done;
+    for (int k = 0; k < g->n_inputs + g->n_outputs; k++) {
+        bool is_in = k < g->n_inputs;
+        int t = is_in ? g->inputs[k] : g->outputs[k - g->n_inputs];
+        bool overflow = false;
+        int64_t numel = sn_shape_numel(&one[t]);
+        size_t bytes = numel < 0 ? 0 : sn_bytes_for(dt[t], numel, &overflow);
+        if (numel < 0 || overflow) {
+            st = sn_errorf(err, SN_ERR_SHAPE, "graph %s '%s' has no valid size",
+                           is_in ? "input" : "output", g->tensors[t].name);
+            goto done;
+        }
+        bool batched = sn_shape_numel(&two[t]) != numel;
+        if (is_in) {
+            e->in_bytes[k] = bytes;
+            e->in_batched[k] = batched;
+        } else {
+            e->out_bytes[k - g->n_inputs] = bytes;
+            e->out_batched[k - g->n_inputs] = batched;
+        }
+    }
+done:
+    free(one);
+    free(two);
+    free(dt);
+    return st;
+}
+
+sn_status sn_engine_create(const sn_model *m, const sn_engine_options *opt, sn_engine **out,
+                           sn_error *err) {
+    sn_error_clear(err);
+    if (out) *out = NULL;
+    if (!m || !out)
+        return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "sn_engine_create: NULL %s",
+                         !m ? "model" : "out");
+    const sn_graph *g = sn_model_graph(m);
+    if (!g) return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "sn_engine_create: model has no graph");
+    sn_engine_options o;
+    sn_status st = sn__options(opt, &o, err);
+    if (st != SN_OK) return st;
+
+    sn_engine *e = calloc(1, sizeof *e);
+    if (!e) return sn_errorf(err, SN_ERR_OUT_OF_MEMORY, "out of memory creating an engine");
+    if (pthread_mutex_init(&e->lock, NULL) != 0) {
+        free(e);
+        return sn_errorf(err, SN_ERR_INTERNAL, "sn_engine_create: pthread_mutex_init failed");
+    }
+    e->model = m;
+    e->max_batch = o.max_batch ? o.max_batch : 1;
+    e->threads = o.threads;
+    if (e->threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        e->threads = n < 1 ? 1 : n > SN__MAX_THREADS ? SN__MAX_THREADS : (int)n;
+    }
+    if ((st = sn__choose_backend(e, &o, err)) != SN_OK) goto fail;
+    if ((st = sn__io_sizes(e, g, err)) != SN_OK) goto fail;
+    sn_backend_config cfg = {e->max_batch, e->threads, o.gpu_index};
+    if ((st = e->ops->create(&cfg, &e->state, err)) != SN_OK) goto fail;
+    if ((st = e->ops->prepare(e->state, g, err)) != SN_OK) goto fail;
+    *out = e;
+    return SN_OK;
+
+fail:
+    sn_engine_destroy(e);
+    return st;
+}
+
+void sn_engine_destroy(sn_engine *e) {
+    if (!e) return;
+    if (e->ops && e->state) e->ops->destroy(e->state);
+    free(e->in_bytes);
+    free(e->out_bytes);
+    free(e->in_batched);
+    free(e->out_batched);
+    pthread_mutex_destroy(&e->lock);
+    free(e);
+}
+
+sn_device sn_engine_device(const sn_engine *e) { return e ? e->ops->device : SN_DEVICE_AUTO; }
+
+const char *sn_engine_fallback_reason(const sn_engine *e) { return e ? e->fallback : NULL; }
+
+size_t sn_engine_input_bytes(const sn_engine *e, int index) {
+    if (!e || index < 0 || index >= e->model->graph->n_inputs) return 0;
+    return e->in_bytes[index];
+}
+
+size_t sn_engine_output_bytes(const sn_engine *e, int index) {
+    if (!e || index < 0 || index >= e->model->graph->n_outputs) return 0;
+    return e->out_bytes[index];
+}
+
+static bool sn__overlap(const void *a, size_t na, const void *b, size_t nb) {
+    uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+    return na && nb && x < y + nb && y < x + na;
+}
+
+/* Pointers present, and no output overlapping another output or an input. */
+static sn_status sn__check_buffers(const sn_engine *e, int batch, const void *const *inputs,
+                                   void *const *outputs, sn_error *err) {
+    const sn_graph *g = e->model->graph;
+    if (g->n_inputs > 0 && !inputs)
+        return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "sn_engine_run: inputs is NULL");
+    if (g->n_outputs > 0 && !outputs)
+        return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "sn_engine_run: outputs is NULL");
+    for (int i = 0; i < g->n_inputs; i++)
+        if (!inputs[i])
+            return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "sn_engine_run: inputs[%d] is NULL", i);
+    for (int i = 0; i < g->n_outputs; i++) {
+        if (!outputs[i])
+            return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "sn_engine_run: outputs[%d] is NULL", i);
+        size_t ni = e->out_bytes[i] * (e->out_batched[i] ? (size_t)batch : 1);
+        for (int j = 0; j < i; j++) {
+            size_t nj = e->out_bytes[j] * (e->out_batched[j] ? (size_t)batch : 1);
+            if (sn__overlap(outputs[i], ni, outputs[j], nj))
+                return sn_errorf(err, SN_ERR_INVALID_ARGUMENT,
+                                 "sn_engine_run: outputs[%d] overlaps outputs[%d]", i, j);
+        }
+        for (int j = 0; j < g->n_inputs; j++) {
+            size_t nj = e->in_bytes[j] * (e->in_batched[j] ? (size_t)batch : 1);
+            if (sn__overlap(outputs[i], ni, inputs[j], nj))
+                return sn_errorf(err, SN_ERR_INVALID_ARGUMENT,
+                                 "sn_engine_run: outputs[%d] overlaps inputs[%d]", i, j);
+        }
+    }
+    return SN_OK;
+}
+
+sn_status sn_engine_run(sn_engine *e, int batch, const void *const *inputs, void *const *outputs,
+                        sn_error *err) {
+    sn_error_clear(err);
+    if (!e) return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "sn_engine_run: engine is NULL");
+    if (batch < 1 || batch > e->max_batch)
+        return sn_errorf(err, SN_ERR_INVALID_ARGUMENT,
+                         "sn_engine_run: batch %d is outside 1..%d (the engine's max_batch)", batch,
+                         e->max_batch);
+    sn_status st = sn__check_buffers(e, batch, inputs, outputs, err);
+    if (st != SN_OK) return st;
+    pthread_mutex_lock(&e->lock);
+    st = e->ops->run(e->state, batch, inputs, outputs, err);
+    if (st == SN_OK) e->runs++;
+    pthread_mutex_unlock(&e->lock);
+    return st;
+}
+
+sn_status sn_engine_get_stats(const sn_engine *e, sn_engine_stats *out) {
+    if (!e || !out || out->size < sizeof out->size) return SN_ERR_INVALID_ARGUMENT;
+    sn_engine_stats s = SN_ENGINE_STATS_INIT;
+    if (e->ops->stats) e->ops->stats(e->state, &s);
+    s.threads = e->threads;
+    /* The lock is only for a consistent read of `runs`; the engine is otherwise unchanged. */
+    pthread_mutex_t *lock = (pthread_mutex_t *)&e->lock;
+    pthread_mutex_lock(lock);
+    s.runs = e->runs;
+    pthread_mutex_unlock(lock);
+    /* A caller built against an older, smaller struct gets only the fields it has. */
+    size_t n = out->size < sizeof s ? out->size : sizeof s;
+    s.size = out->size;
+    memcpy(out, &s, n);
+    return SN_OK;
+}
