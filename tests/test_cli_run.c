@@ -1,0 +1,684 @@
+/*
+ * test_cli_run.c - sentinel-run end to end, through the built programs: a seed-cnn model from
+ * sentinel-zoo and images from sentinel-mkimages in a temporary folder; top-k lines on stdout,
+ * JSON Lines records (checked by a JSON parser), --save-npy files, .npy and --random inputs,
+ * --stats, bad and huge images among good ones, argument errors, --device gpu without a GPU.
+ * Every run is checked for a crash (a signal).
+ */
+#include <criterion/criterion.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "graph.h"
+#include "npy.h"
+#include "sentinel.h"
+#include "sgraph.h"
+#include "test_support.h"
+
+typedef struct fixture {
+    char *dir;
+    char model[4096], img[4096];
+} fixture;
+
+static int run(char **out, const char *fmt, ...) {
+    char cmd[16384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    int sig = 0;
+    int rc = sn_test_run(cmd, out, &sig);
+    cr_assert_eq(sig, 0, "'%s' died of signal %d:\n%s", cmd, sig, out ? *out : "");
+    return rc;
+}
+
+static void setup(fixture *f, int images) {
+    f->dir = sn_test_mkdtemp();
+    cr_assert(f->dir);
+    snprintf(f->model, sizeof f->model, "%s/m.sgraph", f->dir);
+    snprintf(f->img, sizeof f->img, "%s/img", f->dir);
+    char *out = NULL;
+    int rc = run(&out, "'%s' seed-cnn -o '%s'", sn_test_bin("sentinel-zoo"), f->model);
+    cr_assert_eq(rc, 0, "sentinel-zoo: %s", out);
+    free(out);
+    if (images) {
+        rc = run(&out, "'%s' '%s' --count %d --seed 5", sn_test_bin("sentinel-mkimages"), f->img,
+                 images);
+        cr_assert_eq(rc, 0, "sentinel-mkimages: %s", out);
+        free(out);
+    }
+}
+
+static void teardown(fixture *f) {
+    sn_test_rmtree(f->dir);
+    free(f->dir);
+}
+
+/* The path of the generated image whose name starts with prefix ("004-"). */
+static void image_path(const fixture *f, const char *prefix, char *buf, size_t size) {
+    DIR *d = opendir(f->img);
+    cr_assert(d, "no %s", f->img);
+    struct dirent *e;
+    buf[0] = '\0';
+    while ((e = readdir(d)))
+        if (!strncmp(e->d_name, prefix, strlen(prefix)))
+            cr_assert_lt(snprintf(buf, size, "%s/%s", f->img, e->d_name), (int)size);
+    closedir(d);
+    cr_assert(buf[0], "no image %s* in %s", prefix, f->img);
+}
+
+static int count_of(const char *s, const char *needle) {
+    int n = 0;
+    for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle)) n++;
+    return n;
+}
+
+/* --- a small strict JSON parser: validates one value, decodes strings ---------------------- */
+
+static const char *ws(const char *p) {
+    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') p++;
+    return p;
+}
+
+/* Decodes into buf (ASCII and UTF-8 passthrough; \u escapes below 0x80 only, else '?'). */
+static const char *json_string(const char *p, char *buf, size_t size) {
+    size_t n = 0;
+    if (*p++ != '"') return NULL;
+    while (*p != '"') {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20) return NULL;
+        if (c == '\\') {
+            p++;
+            char e = *p++, d = 0;
+            switch (e) {
+            case '"': d = '"'; break;
+            case '\\': d = '\\'; break;
+            case '/': d = '/'; break;
+            case 'n': d = '\n'; break;
+            case 't': d = '\t'; break;
+            case 'r': d = '\r'; break;
+            case 'b': d = '\b'; break;
+            case 'f': d = '\f'; break;
+            case 'u': {
+                unsigned v = 0;
+                for (int i = 0; i < 4; i++, p++) {
+                    if (!isxdigit((unsigned char)*p)) return NULL;
+                    v = v * 16 + (unsigned)(isdigit((unsigned char)*p) ? *p - '0'
+                                                                       : (tolower(*p) - 'a' + 10));
+                }
+                d = v < 0x80 ? (char)v : '?';
+                break;
+            }
+            default: return NULL;
+            }
+            if (buf && n + 1 < size) buf[n++] = d;
+        } else {
+            if (buf && n + 1 < size) buf[n++] = (char)c;
+            p++;
+        }
+    }
+    if (buf) buf[n] = '\0';
+    return p + 1;
+}
+
+static const char *json_value(const char *p);
+
+static const char *json_number(const char *p) {
+    const char *s = p;
+    if (*p == '-') p++;
+    if (!isdigit((unsigned char)*p)) return NULL;
+    while (isdigit((unsigned char)*p)) p++;
+    if (*p == '.') {
+        p++;
+        if (!isdigit((unsigned char)*p)) return NULL;
+        while (isdigit((unsigned char)*p)) p++;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-') p++;
+        if (!isdigit((unsigned char)*p)) return NULL;
+        while (isdigit((unsigned char)*p)) p++;
+    }
+    return p > s ? p : NULL;
+}
+
+static const char *json_value(const char *p) {
+    p = ws(p);
+    if (*p == '{' || *p == '[') {
+        char close = *p == '{' ? '}' : ']';
+        p = ws(p + 1);
+        if (*p == close) return p + 1;
+        for (;;) {
+            if (close == '}') {
+                if (!(p = json_string(ws(p), NULL, 0))) return NULL;
+                p = ws(p);
+                if (*p++ != ':') return NULL;
+            }
+            if (!(p = json_value(p))) return NULL;
+            p = ws(p);
+            if (*p == close) return p + 1;
+            if (*p++ != ',') return NULL;
+        }
+    }
+    if (*p == '"') return json_string(p, NULL, 0);
+    if (!strncmp(p, "true", 4)) return p + 4;
+    if (!strncmp(p, "false", 5)) return p + 5;
+    if (!strncmp(p, "null", 4)) return p + 4;
+    return json_number(p);
+}
+
+/* The decoded string value of "key" in one record (top level, first occurrence). */
+static int json_get_string(const char *rec, const char *key, char *buf, size_t size) {
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(rec, pat);
+    return p && json_string(p + strlen(pat), buf, size) ? 0 : -1;
+}
+
+/* Splits a JSON Lines file; checks every line is exactly one JSON object. */
+static char **jsonl_records(const char *path, int *count) {
+    size_t size;
+    char *text = sn_test_read_file(path, &size);
+    cr_assert(text, "cannot read %s", path);
+    cr_assert(size > 0 && text[size - 1] == '\n', "%s does not end with a newline", path);
+    char **recs = calloc(size + 1, sizeof *recs);
+    int n = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        const char *end = json_value(line);
+        cr_assert(end && line[0] == '{' && *ws(end) == '\0', "invalid JSON record: %s", line);
+        recs[n++] = strdup(line);
+    }
+    free(text);
+    *count = n;
+    return recs;
+}
+
+static void free_records(char **recs, int n) {
+    for (int i = 0; i < n; i++) free(recs[i]);
+    free(recs);
+}
+
+/* --- tests ------------------------------------------------------------------------------- */
+
+Test(cli_run, top_k_lines_for_every_image) {
+    fixture f;
+    setup(&f, 9);
+    char *out = NULL;
+    int rc = run(&out, "'%s' '%s' '%s' --top 3 --device cpu", sn_test_bin("sentinel-run"),
+                 f.model, f.img);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert_eq(count_of(out, f.img), 9, "%s", out);
+    /* Each image line is followed by 3 score lines, highest first, labels from metadata. */
+    for (char *p = strstr(out, f.img); p; p = strstr(p + 1, f.img)) {
+        char *line = strchr(p, '\n');
+        double prev = 2.0;
+        for (int k = 0; k < 3; k++) {
+            cr_assert(line);
+            double score;
+            int cls;
+            char label[64];
+            cr_assert_eq(sscanf(line + 1, " %lf %63s (class %d)", &score, label, &cls), 3,
+                         "bad score line after %.60s", p);
+            cr_assert(score > 0 && score <= 1 && score <= prev, "score %g after %g", score, prev);
+            cr_assert(!strncmp(label, "class_", 6));
+            prev = score;
+            line = strchr(line + 1, '\n');
+        }
+    }
+    cr_assert(strstr(out, "9 inputs: all succeeded"), "%s", out);
+    free(out);
+    teardown(&f);
+}
+
+Test(cli_run, jsonl_save_npy_and_npy_inputs) {
+    fixture f;
+    setup(&f, 5);
+    sn_rng r;
+    sn_rng_seed(&r, sn_test_fresh_seed("cli_npy"));
+    /* A batch of 3 samples and a single sample equal to the batch's second. */
+    size_t sample = 3 * 224 * 224;
+    float *x = malloc(3 * sample * sizeof(float));
+    sn_rng_fill(&r, x, 3 * sample, -2.0f, 2.0f);
+    char batch[4200], single[4200], jsonl[4200], npydir[4200];
+    snprintf(batch, sizeof batch, "%s/b.npy", f.dir);
+    snprintf(single, sizeof single, "%s/s.npy", f.dir);
+    snprintf(jsonl, sizeof jsonl, "%s/out.jsonl", f.dir);
+    snprintf(npydir, sizeof npydir, "%s/saved", f.dir);
+    int64_t bd[4] = {3, 3, 224, 224};
+    sn_error err = {0};
+    cr_assert_eq(sn_npy_write_file(batch, x, 4, bd, &err), SN_OK, "%s", err.message);
+    cr_assert_eq(sn_npy_write_file(single, x + sample, 3, bd + 1, &err), SN_OK);
+
+    char *out = NULL;
+    int rc = run(&out, "'%s' '%s' '%s' '%s' '%s' -o '%s' --save-npy '%s' --batch 3 --quiet",
+                 sn_test_bin("sentinel-run"), f.model, f.img, batch, single, jsonl, npydir);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert_eq(out[0], '\0', "--quiet printed: %s", out);
+    free(out);
+
+    int n;
+    char **recs = jsonl_records(jsonl, &n);
+    cr_assert_eq(n, 5 + 3 + 1);
+    char top_b1[256] = "", top_s[256] = "";
+    for (int i = 0; i < n; i++) {
+        char input[4200], want_index[32];
+        cr_assert_eq(json_get_string(recs[i], "input", input, sizeof input), 0, "%s", recs[i]);
+        snprintf(want_index, sizeof want_index, "\"index\":%d,", i);
+        cr_assert(strstr(recs[i], want_index), "record %d: %s", i, recs[i]);
+        cr_assert(strstr(recs[i], "\"scores\":\"softmax\""), "%s", recs[i]);
+        cr_assert_eq(count_of(recs[i], "\"class\":"), 5, "%s", recs[i]);
+        const char *top = strstr(recs[i], "\"top\":");
+        if (i == 6) snprintf(top_b1, sizeof top_b1, "%.120s", top);
+        if (i == 8) snprintf(top_s, sizeof top_s, "%.120s", top);
+        if (i >= 5 && i < 8) {
+            char want[4300];
+            snprintf(want, sizeof want, "%s[%d]", batch, i - 5);
+            cr_assert_str_eq(input, want);
+        }
+        /* The saved logits: [1,10], and their argmax is the record's first class. */
+        const char *base = strrchr(input, '/') + 1;
+        char stem[256], path[4600];
+        snprintf(stem, sizeof stem, "%s", base);
+        char *bracket = strchr(stem, '[');
+        if (bracket) {
+            int k = atoi(bracket + 1);
+            *bracket = '\0';
+            *strrchr(stem, '.') = '\0';
+            snprintf(stem + strlen(stem), sizeof stem - strlen(stem), "_%d", k);
+        } else {
+            *strrchr(stem, '.') = '\0';
+        }
+        snprintf(path, sizeof path, "%s/%s.npy", npydir, stem);
+        sn_npy a;
+        cr_assert_eq(sn_npy_read_file(path, &a, &err), SN_OK, "%s: %s", path, err.message);
+        cr_assert(a.rank == 2 && a.dims[0] == 1 && a.dims[1] == 10, "%s: rank %d", path,
+                  a.rank);
+        int best = 0;
+        for (int c = 1; c < 10; c++)
+            if (a.data[c] > a.data[best]) best = c;
+        char want_top[64];
+        snprintf(want_top, sizeof want_top, "\"top\":[{\"class\":%d,", best);
+        cr_assert(strstr(recs[i], want_top), "%s: argmax %d but %s", path, best, recs[i]);
+        sn_npy_free(&a);
+    }
+    /* The same sample alone or inside a batch gives the same classes. */
+    char *cut_b = strstr(top_b1, "\"score\""), *cut_s = strstr(top_s, "\"score\"");
+    cr_assert(cut_b && cut_s);
+    *cut_b = *cut_s = '\0';
+    cr_assert_str_eq(top_b1, top_s);
+    free_records(recs, n);
+    free(x);
+    teardown(&f);
+}
+
+Test(cli_run, random_inputs_with_stats) {
+    fixture f;
+    setup(&f, 0);
+    char *out = NULL, *again = NULL;
+    int rc = run(&out, "'%s' '%s' --random 10 --batch 4 --seed 7 --stats --top 2",
+                 sn_test_bin("sentinel-run"), f.model);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "random:0\n") && strstr(out, "random:9\n"), "%s", out);
+    cr_assert(strstr(out, "10 images in 3 batches"), "%s", out);
+    cr_assert(strstr(out, "images/s"), "%s", out);
+    double p50, p90, p99;
+    const char *lat = strstr(out, "p50");
+    cr_assert(lat, "%s", out);
+    cr_assert_eq(sscanf(lat, "p50 %lf ms, p90 %lf ms, p99 %lf ms", &p50, &p90, &p99), 3, "%s",
+                 out);
+    cr_assert(p50 > 0 && p50 <= p90 && p90 <= p99, "%g %g %g", p50, p90, p99);
+    cr_assert(strstr(out, "activations") && strstr(out, "weights") && strstr(out, "max RSS"),
+              "%s", out);
+    /* Seeded: the same seed gives the same classes, whatever the batch size. */
+    rc = run(&again, "'%s' '%s' --random 10 --batch 1 --seed 7 --top 2 --device cpu",
+             sn_test_bin("sentinel-run"), f.model);
+    cr_assert_eq(rc, 0, "%s", again);
+    for (int i = 0; i < 10; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "random:%d\n", i);
+        int c1a, c1b;
+        const char *a = strstr(out, name), *b = strstr(again, name);
+        cr_assert(a && b);
+        cr_assert_eq(sscanf(strchr(a, '\n') + 1, " %*f class_%*d (class %d)", &c1a), 1);
+        cr_assert_eq(sscanf(strchr(b, '\n') + 1, " %*f class_%*d (class %d)", &c1b), 1);
+        cr_assert_eq(c1a, c1b, "%s: class %d with batch 4, %d with batch 1", name, c1a, c1b);
+    }
+    free(again);
+    free(out);
+    teardown(&f);
+}
+
+/* Writes the first `keep` bytes of src to dst. */
+static void write_prefix(const char *src, const char *dst, size_t keep) {
+    size_t size;
+    char *b = sn_test_read_file(src, &size);
+    cr_assert(b && size > keep);
+    cr_assert_eq(sn_test_write_file(dst, b, keep), 0);
+    free(b);
+}
+
+Test(cli_run, bad_images_are_skipped_and_named) {
+    fixture f;
+    setup(&f, 9);
+    char p1[4200], p2[4200], p3[4200], p4[4200], src[4200], jsonl[4200];
+    /* Random bytes named .jpg; a JPEG whose frame header says 0 components; a PNG cut short. */
+    snprintf(p1, sizeof p1, "%s/noise.jpg", f.img);
+    snprintf(p2, sizeof p2, "%s/badsof.jpg", f.img);
+    snprintf(p3, sizeof p3, "%s/cut.png", f.img);
+    snprintf(p4, sizeof p4, "%s/huge.png", f.img);
+    snprintf(jsonl, sizeof jsonl, "%s/out.jsonl", f.dir);
+    sn_rng r;
+    sn_rng_seed(&r, sn_test_fresh_seed("cli_bad"));
+    uint8_t noise[777];
+    for (size_t i = 0; i < sizeof noise; i++) noise[i] = (uint8_t)sn_rng_u64(&r);
+    cr_assert_eq(sn_test_write_file(p1, noise, sizeof noise), 0);
+    image_path(&f, "000-", src, sizeof src);
+    size_t size;
+    uint8_t *jpg = sn_test_read_file(src, &size);
+    cr_assert(jpg, "no %s", src);
+    for (size_t i = 2; i + 10 < size; i++)
+        if (jpg[i] == 0xff && jpg[i + 1] == 0xc0) {
+            jpg[i + 9] = 0;
+            break;
+        }
+    cr_assert_eq(sn_test_write_file(p2, jpg, size), 0);
+    free(jpg);
+    image_path(&f, "004-", src, sizeof src);
+    write_prefix(src, p3, 200);
+    /* A PNG header declaring 100000x100000. */
+    static const uint8_t huge[] = {0x89, 'P',  'N',  'G',  '\r', '\n', 0x1a, '\n', 0,    0,
+                                   0,    13,   'I',  'H',  'D',  'R',  0,    1,    0x86, 0xa0,
+                                   0,    1,    0x86, 0xa0, 8,    2,    0,    0,    0,    0,
+                                   0,    0,    0,    0,    0,    0,    0,    'I',  'E',  'N',
+                                   'D',  0xae, 0x42, 0x60, 0x82};
+    cr_assert_eq(sn_test_write_file(p4, huge, sizeof huge), 0);
+
+    char *out = NULL;
+    int rc = run(&out, "'%s' '%s' '%s' -o '%s' --top 1", sn_test_bin("sentinel-run"), f.model,
+                 f.img, jsonl);
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert(strstr(out, "noise.jpg: unsupported format"), "%s", out);
+    cr_assert(strstr(out, "badsof.jpg: corrupt JPEG"), "%s", out);
+    cr_assert(strstr(out, "cut.png: truncated PNG"), "%s", out);
+    cr_assert(strstr(out, "huge.png: image is 100000x100000, over the"), "%s", out);
+    cr_assert(strstr(out, "13 inputs: 9 succeeded, 4 failed"), "%s", out);
+    free(out);
+
+    int n;
+    char **recs = jsonl_records(jsonl, &n);
+    cr_assert_eq(n, 13);
+    int good = 0, bad = 0;
+    for (int i = 0; i < n; i++) {
+        if (strstr(recs[i], "\"top\":[")) good++;
+        if (strstr(recs[i], "\"error\":")) bad++;
+    }
+    cr_assert(good == 9 && bad == 4, "%d good, %d bad", good, bad);
+    free_records(recs, n);
+    teardown(&f);
+}
+
+Test(cli_run, names_are_escaped_in_json) {
+    fixture f;
+    setup(&f, 5);
+    char odd[4200], src[4200], jsonl[4200], *out = NULL;
+    /* A quote, a backslash, a tab and a non-ASCII letter in one file name. */
+    snprintf(odd, sizeof odd, "%s/we\"ird\\n\tame\xc3\xa9.png", f.dir);
+    image_path(&f, "004-", src, sizeof src);
+    size_t size;
+    char *b = sn_test_read_file(src, &size);
+    cr_assert(b, "cannot read %s", src);
+    cr_assert_eq(sn_test_write_file(odd, b, size), 0);
+    free(b);
+    snprintf(jsonl, sizeof jsonl, "%s/o.jsonl", f.dir);
+    int rc = run(&out, "'%s' '%s' '%s' -o '%s' --quiet", sn_test_bin("sentinel-run"), f.model,
+                 odd, jsonl);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    int n;
+    char **recs = jsonl_records(jsonl, &n);
+    cr_assert_eq(n, 1);
+    char input[4200];
+    cr_assert_eq(json_get_string(recs[0], "input", input, sizeof input), 0);
+    cr_assert_str_eq(input, odd);
+    free_records(recs, n);
+    teardown(&f);
+}
+
+Test(cli_run, bad_arguments_exit_2) {
+    fixture f;
+    setup(&f, 1);
+    char notmodel[4200];
+    image_path(&f, "000-", notmodel, sizeof notmodel);
+    struct {
+        const char *args, *needle;
+    } cases[] = {
+        {"M I --bogus", "unknown option '--bogus'"},
+        {"M I --batch 0", "--batch must be an integer in 1..4096, not '0'"},
+        {"M I --batch abc", "--batch must be an integer"},
+        {"M I --batch 8x", "--batch must be an integer"},
+        {"M I --top -1", "--top must be an integer in 1..1000, not '-1'"},
+        {"M I --threads -2", "--threads"},
+        {"M I --random 0", "--random"},
+        {"M I --batch", "option --batch needs a value"},
+        {"M I --device tpu", "--device must be auto, cpu or gpu"},
+        {"M I --seed -5", "--seed"},
+        {"", "no model given"},
+        {"M", "no inputs given"},
+        {"NOSUCH I", "cannot load model"},
+        {"NOTMODEL I", "cannot load model"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char args[9000] = "";
+        for (const char *p = cases[i].args; *p; p++) {
+            size_t n = strlen(args);
+            if (*p == 'M')
+                snprintf(args + n, sizeof args - n, "'%s'", f.model);
+            else if (*p == 'I')
+                snprintf(args + n, sizeof args - n, "'%s'", f.img);
+            else if (!strncmp(p, "NOSUCH", 6))
+                snprintf(args + n, sizeof args - n, "'%s/none.sgraph'", f.dir), p += 5;
+            else if (!strncmp(p, "NOTMODEL", 8))
+                snprintf(args + n, sizeof args - n, "'%s'", notmodel), p += 7;
+            else
+                args[n] = *p, args[n + 1] = '\0';
+        }
+        char *out = NULL;
+        int rc = run(&out, "'%s' %s", sn_test_bin("sentinel-run"), args);
+        cr_assert_eq(rc, 2, "'%s' exited %d:\n%s", cases[i].args, rc, out);
+        cr_assert(strstr(out, cases[i].needle), "'%s': no '%s' in:\n%s", cases[i].args,
+                  cases[i].needle, out);
+        free(out);
+    }
+    char *out = NULL;
+    cr_assert_eq(run(&out, "'%s' --help", sn_test_bin("sentinel-run")), 0);
+    cr_assert(strstr(out, "usage: sentinel-run"), "%s", out);
+    free(out);
+    cr_assert_eq(run(&out, "'%s' --version", sn_test_bin("sentinel-run")), 0);
+    cr_assert(strstr(out, sn_version_string()), "%s", out);
+    free(out);
+    /* --output into a missing folder: refused before running, nothing written. */
+    cr_assert_eq(run(&out, "'%s' '%s' '%s' -o '%s/no/o.jsonl'", sn_test_bin("sentinel-run"),
+                     f.model, f.img, f.dir), 2);
+    cr_assert(strstr(out, "cannot write"), "%s", out);
+    free(out);
+    teardown(&f);
+}
+
+Test(cli_run, device_gpu_fails_clearly_without_a_gpu) {
+    int count = 0;
+    sn_error perr = {0};
+    if (sn_gpu_probe(&count, &perr) == SN_OK && count > 0)
+        cr_skip_test("a GPU is present here; this test is about machines without one");
+    fixture f;
+    setup(&f, 1);
+    char *out = NULL;
+    int rc = run(&out, "'%s' '%s' '%s' --device gpu", sn_test_bin("sentinel-run"), f.model,
+                 f.img);
+    cr_assert_neq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "GPU"), "%s", out);
+    cr_assert(strstr(out, perr.message), "the reason '%s' is not in:\n%s", perr.message, out);
+    free(out);
+    /* auto falls back to the CPU and says so in exactly one line. */
+    rc = run(&out, "'%s' '%s' '%s' --device auto", sn_test_bin("sentinel-run"), f.model, f.img);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert_eq(count_of(out, "running on the CPU"), 1, "%s", out);
+    free(out);
+    teardown(&f);
+}
+
+/* A model with two outputs and no metadata: softmax probabilities over 3 classes, and a
+ * feature map that is not class scores. */
+static void write_two_output_model(const char *path) {
+    sn_graph *g = NULL;
+    sn_error err = {0};
+    cr_assert_eq(sn_graph_create(&g), SN_OK);
+    int64_t dims[4] = {SN_DIM_BATCH, 3, 8, 8};
+    sn_shape s = sn_shape_make(4, dims);
+    int x, pooled, flat, probs, feature;
+    cr_assert_eq(sn_graph_add_tensor(g, "x", SN_DTYPE_F32, &s, &x), SN_OK);
+    cr_assert_eq(sn_graph_add_input(g, x), SN_OK);
+    cr_assert_eq(sn_graph_add_tensor(g, "pooled", SN_DTYPE_F32, NULL, &pooled), SN_OK);
+    cr_assert_eq(sn_graph_add_tensor(g, "flat", SN_DTYPE_F32, NULL, &flat), SN_OK);
+    cr_assert_eq(sn_graph_add_tensor(g, "probs", SN_DTYPE_F32, NULL, &probs), SN_OK);
+    cr_assert_eq(sn_graph_add_tensor(g, "feature", SN_DTYPE_F32, NULL, &feature), SN_OK);
+    cr_assert_eq(sn_graph_add_node(g, SN_OP_GLOBAL_AVG_POOL, "gap", &x, 1, &pooled, 1, NULL, 0,
+                                   NULL), SN_OK);
+    cr_assert_eq(sn_graph_add_node(g, SN_OP_FLATTEN, "flatten", &pooled, 1, &flat, 1, NULL, 0,
+                                   NULL), SN_OK);
+    cr_assert_eq(sn_graph_add_node(g, SN_OP_SOFTMAX, "softmax", &flat, 1, &probs, 1, NULL, 0,
+                                   NULL), SN_OK);
+    cr_assert_eq(sn_graph_add_node(g, SN_OP_RELU, "relu", &x, 1, &feature, 1, NULL, 0, NULL),
+                 SN_OK);
+    cr_assert_eq(sn_graph_add_output(g, probs), SN_OK);
+    cr_assert_eq(sn_graph_add_output(g, feature), SN_OK);
+    cr_assert_eq(sn_graph_infer_shapes(g, &err), SN_OK, "%s", err.message);
+    cr_assert_eq(sn_sgraph_write_file(g, path, &err), SN_OK, "%s", err.message);
+    sn_graph_destroy(g);
+}
+
+Test(cli_run, probabilities_and_tensor_summaries) {
+    fixture f;
+    setup(&f, 3);
+    char model[4200], jsonl[4200], saved[4200], img[4200];
+    snprintf(model, sizeof model, "%s/two.sgraph", f.dir);
+    snprintf(jsonl, sizeof jsonl, "%s/o.jsonl", f.dir);
+    snprintf(saved, sizeof saved, "%s/saved", f.dir);
+    write_two_output_model(model);
+    char *out = NULL;
+    int rc = run(&out, "'%s' '%s' '%s' -o '%s' --save-npy '%s'", sn_test_bin("sentinel-run"),
+                 model, f.img, jsonl, saved);
+    cr_assert_eq(rc, 0, "%s", out);
+    /* No labels in the model: class indices; --top 5 of 3 classes shows 3. */
+    cr_assert_eq(count_of(out, "  class "), 9, "%s", out);
+    cr_assert_eq(count_of(out, "shape [1,3,8,8]"), 3, "%s", out);
+    free(out);
+    int n;
+    char **recs = jsonl_records(jsonl, &n);
+    cr_assert_eq(n, 3);
+    for (int i = 0; i < n; i++) {
+        cr_assert(strstr(recs[i], "\"outputs\":[{\"name\":\"probs\",\"top\":["), "%s", recs[i]);
+        cr_assert(strstr(recs[i], "\"scores\":\"probabilities\""), "%s", recs[i]);
+        cr_assert(!strstr(recs[i], "\"label\""), "%s", recs[i]);
+        cr_assert_eq(count_of(recs[i], "\"class\":"), 3, "%s", recs[i]);
+        const char *feat = strstr(recs[i], "{\"name\":\"feature\",\"shape\":[1,3,8,8],\"min\":");
+        cr_assert(feat, "%s", recs[i]);
+        double mn, mx, mean;
+        cr_assert_eq(sscanf(strstr(feat, "\"min\":"), "\"min\":%lf,\"max\":%lf,\"mean\":%lf",
+                            &mn, &mx, &mean), 3, "%s", feat);
+        /* relu(pixel/255) of the image stretched to 8x8, read back from --save-npy. */
+        char input[4200], path[9000];
+        cr_assert_eq(json_get_string(recs[i], "input", input, sizeof input), 0);
+        snprintf(img, sizeof img, "%s", strrchr(input, '/') + 1);
+        *strrchr(img, '.') = '\0';
+        snprintf(path, sizeof path, "%s/%s.feature.npy", saved, img);
+        sn_npy a;
+        sn_error err = {0};
+        cr_assert_eq(sn_npy_read_file(path, &a, &err), SN_OK, "%s: %s", path, err.message);
+        cr_assert(a.rank == 4 && a.dims[0] == 1 && a.dims[1] == 3 && a.count == 192);
+        double amin = 1e9, amax = -1e9, sum = 0;
+        for (size_t k = 0; k < a.count; k++) {
+            amin = fmin(amin, a.data[k]);
+            amax = fmax(amax, a.data[k]);
+            sum += a.data[k];
+        }
+        cr_assert(amin >= 0 && amax <= 1, "%g..%g", amin, amax);
+        cr_assert(fabs(amin - mn) < 1e-6 && fabs(amax - mx) < 1e-6 &&
+                  fabs(sum / 192 - mean) < 1e-6, "summary %g %g %g vs file %g %g %g", mn, mx,
+                  mean, amin, amax, sum / 192);
+        sn_npy_free(&a);
+        snprintf(path, sizeof path, "%s/%s.probs.npy", saved, img);
+        cr_assert_eq(sn_npy_read_file(path, &a, &err), SN_OK, "%s: %s", path, err.message);
+        cr_assert(a.rank == 2 && a.dims[1] == 3);
+        cr_assert(fabs(a.data[0] + a.data[1] + a.data[2] - 1) < 1e-5);
+        sn_npy_free(&a);
+    }
+    free_records(recs, n);
+    /* No temporary files are left behind. */
+    DIR *d = opendir(f.dir);
+    struct dirent *e;
+    while ((e = readdir(d))) cr_assert(!strstr(e->d_name, ".tmp."), "left %s", e->d_name);
+    closedir(d);
+    teardown(&f);
+}
+
+Test(cli_run, vector_model_takes_npy_and_random_not_images) {
+    fixture f;
+    setup(&f, 1);
+    char model[4200], good[4200], bad[4200];
+    snprintf(model, sizeof model, "%s/vec.sgraph", f.dir);
+    snprintf(good, sizeof good, "%s/good.npy", f.dir);
+    snprintf(bad, sizeof bad, "%s/bad.npy", f.dir);
+    sn_graph *g = NULL;
+    sn_error err = {0};
+    cr_assert_eq(sn_graph_create(&g), SN_OK);
+    int64_t dims[2] = {SN_DIM_BATCH, 4};
+    sn_shape s = sn_shape_make(2, dims);
+    int x, y;
+    cr_assert_eq(sn_graph_add_tensor(g, "x", SN_DTYPE_F32, &s, &x), SN_OK);
+    cr_assert_eq(sn_graph_add_input(g, x), SN_OK);
+    cr_assert_eq(sn_graph_add_tensor(g, "y", SN_DTYPE_F32, NULL, &y), SN_OK);
+    cr_assert_eq(sn_graph_add_node(g, SN_OP_IDENTITY, "id", &x, 1, &y, 1, NULL, 0, NULL), SN_OK);
+    cr_assert_eq(sn_graph_add_output(g, y), SN_OK);
+    cr_assert_eq(sn_graph_infer_shapes(g, &err), SN_OK, "%s", err.message);
+    cr_assert_eq(sn_sgraph_write_file(g, model, &err), SN_OK, "%s", err.message);
+    sn_graph_destroy(g);
+    /* Logits 0, 3, 1, 2 for one sample: softmax ranks class 1 first. */
+    float v[8] = {0, 3, 1, 2, 5, 4, 3, 2};
+    int64_t one[1] = {4}, two[2] = {2, 4}, wrong[1] = {5};
+    cr_assert_eq(sn_npy_write_file(good, v, 1, one, &err), SN_OK);
+    char *out = NULL;
+    int rc = run(&out, "'%s' '%s' '%s' --top 2", sn_test_bin("sentinel-run"), model, good);
+    cr_assert_eq(rc, 0, "%s", out);
+    double p1, p2;
+    int c1, c2;
+    const char *at = strstr(out, "good.npy\n");
+    cr_assert(at, "%s", out);
+    cr_assert_eq(sscanf(at + 9, " %lf class %d %lf class %d", &p1, &c1, &p2, &c2), 4, "%s", out);
+    double z = exp(0) + exp(3) + exp(1) + exp(2);
+    cr_assert(c1 == 1 && c2 == 3, "%s", out);
+    cr_assert(fabs(p1 - exp(3) / z) < 1e-5 && fabs(p2 - exp(2) / z) < 1e-5, "%s", out);
+    free(out);
+    /* A batch file, a wrong shape, and random samples. */
+    cr_assert_eq(sn_npy_write_file(good, v, 2, two, &err), SN_OK);
+    cr_assert_eq(sn_npy_write_file(bad, v, 1, wrong, &err), SN_OK);
+    rc = run(&out, "'%s' '%s' '%s' '%s' --random 2", sn_test_bin("sentinel-run"), model, good,
+             bad);
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert(strstr(out, "good.npy[0]\n") && strstr(out, "good.npy[1]\n"), "%s", out);
+    cr_assert(strstr(out, "random:1\n"), "%s", out);
+    cr_assert(strstr(out, "bad.npy: the array is [5]; the model input is [N,4]"), "%s", out);
+    cr_assert(strstr(out, "5 inputs: 4 succeeded, 1 failed"), "%s", out);
+    free(out);
+    /* Images cannot feed it: a usage error, said before anything runs. */
+    rc = run(&out, "'%s' '%s' '%s'", sn_test_bin("sentinel-run"), model, f.img);
+    cr_assert_eq(rc, 2, "%s", out);
+    cr_assert(strstr(out, "is not a 3-channel image"), "%s", out);
+    free(out);
+    teardown(&f);
+}

@@ -1,0 +1,411 @@
+/*
+ * test_image.c - JPEG and PNG decoding (loader/image.h): every kind sentinel-mkimages writes,
+ * checked against the pixels it encoded (PNG exactly, JPEG by PSNR); PNGs encoded here from
+ * random pixels; truncation at every offset; corrupt data; headers declaring huge sizes,
+ * rejected before anything is allocated; random bytes; empty, missing and unreadable files.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include <jpeglib.h>
+#include <spng.h>
+
+#include "image.h"
+#include "npy.h"
+#include "test_support.h"
+
+/* --- encoders for test inputs ------------------------------------------------------------ */
+
+static void *encode_png_rgb8(const uint8_t *rgb, int w, int h, size_t *size) {
+    spng_ctx *enc = spng_ctx_new(SPNG_CTX_ENCODER);
+    cr_assert(enc);
+    struct spng_ihdr ihdr = {(uint32_t)w, (uint32_t)h, 8, SPNG_COLOR_TYPE_TRUECOLOR, 0, 0, 0};
+    cr_assert_eq(spng_set_option(enc, SPNG_ENCODE_TO_BUFFER, 1), 0);
+    cr_assert_eq(spng_set_ihdr(enc, &ihdr), 0);
+    cr_assert_eq(spng_encode_image(enc, rgb, (size_t)w * h * 3, SPNG_FMT_PNG,
+                                   SPNG_ENCODE_FINALIZE), 0);
+    int error = 0;
+    void *png = spng_get_png_buffer(enc, size, &error);
+    cr_assert(png, "spng: %s", spng_strerror(error));
+    spng_ctx_free(enc);
+    return png;
+}
+
+static unsigned char *encode_jpeg_rgb(const uint8_t *rgb, int w, int h, int progressive,
+                                      unsigned long *size) {
+    struct jpeg_compress_struct c;
+    struct jpeg_error_mgr jerr;
+    unsigned char *out = NULL;
+    *size = 0;
+    c.err = jpeg_std_error(&jerr);
+    jpeg_create_compress(&c);
+    jpeg_mem_dest(&c, &out, size);
+    c.image_width = (JDIMENSION)w;
+    c.image_height = (JDIMENSION)h;
+    c.input_components = 3;
+    c.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&c);
+    jpeg_set_quality(&c, 90, TRUE);
+    if (progressive) jpeg_simple_progression(&c);
+    jpeg_start_compress(&c, TRUE);
+    for (int y = 0; y < h; y++) {
+        JSAMPROW row = (JSAMPROW)(rgb + (size_t)y * w * 3);
+        jpeg_write_scanlines(&c, &row, 1);
+    }
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    return out;
+}
+
+/* A smooth random picture (JPEG-friendly) or pure noise. */
+static uint8_t *random_image(sn_rng *r, int w, int h, int smooth) {
+    uint8_t *p = malloc((size_t)w * h * 3);
+    cr_assert(p);
+    double a[3], b[3], c[3];
+    for (int k = 0; k < 3; k++) {
+        a[k] = sn_rng_uniform(r, 0.02, 0.12); /* radians per pixel: smooth at any size */
+        b[k] = sn_rng_uniform(r, 0.02, 0.12);
+        c[k] = sn_rng_uniform(r, 0, 6.3);
+    }
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            for (int k = 0; k < 3; k++) {
+                double v = smooth ? 127.5 + 100 * sin(a[k] * x + b[k] * y + c[k])
+                                  : (double)(sn_rng_u64(r) & 0xff);
+                p[((size_t)y * w + x) * 3 + k] = (uint8_t)v;
+            }
+    return p;
+}
+
+static double psnr(const uint8_t *a, const float *ref, size_t n) {
+    double se = 0;
+    for (size_t i = 0; i < n; i++) se += ((double)a[i] - ref[i]) * ((double)a[i] - ref[i]);
+    if (se == 0) return INFINITY;
+    return 10 * log10(255.0 * 255.0 / (se / (double)n));
+}
+
+static void expect_fail(const void *data, size_t size, const char *must_contain, const char *what) {
+    sn_image img = {0};
+    sn_error err = {0};
+    sn_status st = sn_image_decode(data, size, 0, &img, &err);
+    cr_assert_neq(st, SN_OK, "%s: decoded a %dx%d image", what, img.width, img.height);
+    cr_assert_null(img.pixels, "%s: pixels left after failure", what);
+    cr_assert(err.message[0], "%s: no reason given", what);
+    if (must_contain)
+        cr_assert(strstr(err.message, must_contain), "%s: reason '%s' lacks '%s'", what,
+                  err.message, must_contain);
+}
+
+/* --- every kind the generator writes ----------------------------------------------------- */
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && !strcmp(s + a - b, suffix);
+}
+
+Test(image, generator_kinds_decode_to_what_was_encoded) {
+    uint64_t seed = sn_test_fresh_seed("generator_kinds") % 1000000;
+    char *dir = sn_test_mkdtemp();
+    char cmd[4096], *out = NULL;
+    int sig = 0;
+    snprintf(cmd, sizeof cmd, "%s %s --count 18 --seed %llu --reference",
+             sn_test_bin("sentinel-mkimages"), dir, (unsigned long long)seed);
+    int rc = sn_test_run(cmd, &out, &sig);
+    cr_assert_eq(rc, 0, "sentinel-mkimages failed (signal %d): %s", sig, out);
+    free(out);
+
+    DIR *d = opendir(dir);
+    cr_assert(d);
+    struct dirent *e;
+    int seen_jpeg = 0, seen_png = 0;
+    while ((e = readdir(d))) {
+        if (!ends_with(e->d_name, ".jpg") && !ends_with(e->d_name, ".png")) continue;
+        char path[4096], ref_path[4200];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        snprintf(ref_path, sizeof ref_path, "%s.npy", path);
+        sn_image img = {0};
+        sn_npy ref = {0};
+        sn_error err = {0};
+        cr_assert_eq(sn_image_load_file(path, 0, &img, &err), SN_OK, "%s: %s", e->d_name,
+                     err.message);
+        cr_assert_eq(sn_npy_read_file(ref_path, &ref, &err), SN_OK, "%s: %s", ref_path,
+                     err.message);
+        cr_assert_eq(ref.rank, 3);
+        cr_assert(ref.dims[0] == img.height && ref.dims[1] == img.width && ref.dims[2] == 3,
+                  "%s: decoded %dx%d", e->d_name, img.width, img.height);
+        size_t n = (size_t)img.width * img.height * 3;
+        if (ends_with(e->d_name, ".png")) {
+            seen_png++;
+            for (size_t i = 0; i < n; i++)
+                cr_assert_eq(img.pixels[i], (uint8_t)ref.data[i], "%s: byte %zu is %u, want %g",
+                             e->d_name, i, img.pixels[i], (double)ref.data[i]);
+        } else {
+            seen_jpeg++;
+            double q = psnr(img.pixels, ref.data, n);
+            /* Quality 92 gives over 40 dB for grey and CMYK (no chroma subsampling) and 24-35
+             * dB for YCbCr 4:2:0 on these sharp-edged shapes; a wrong colour conversion (CMYK
+             * polarity, grey expansion, channel order) gives under 15. */
+            double bound = strstr(e->d_name, "grey") || strstr(e->d_name, "cmyk") ? 35.0 : 20.0;
+            cr_assert_gt(q, bound, "%s: PSNR %.1f dB", e->d_name, q);
+        }
+        sn_image_free(&img);
+        sn_npy_free(&ref);
+    }
+    closedir(d);
+    cr_assert_eq(seen_jpeg, 9);
+    cr_assert_eq(seen_png, 9);
+    sn_test_rmtree(dir);
+    free(dir);
+}
+
+Test(image, random_png_round_trips_exactly_and_format_comes_from_bytes) {
+    sn_rng r;
+    sn_rng_seed(&r, sn_test_fresh_seed("random_png"));
+    for (int t = 0; t < 6; t++) {
+        int w = 1 + (int)(sn_rng_u64(&r) % 150), h = 1 + (int)(sn_rng_u64(&r) % 150);
+        uint8_t *px = random_image(&r, w, h, 0);
+        size_t size;
+        void *png = encode_png_rgb8(px, w, h, &size);
+        cr_assert_eq(sn_image_detect(png, size), SN_IMAGE_FORMAT_PNG);
+        /* A PNG named .jpg is still a PNG. */
+        char *dir = sn_test_mkdtemp(), path[4096];
+        snprintf(path, sizeof path, "%s/really-a-png.jpg", dir);
+        cr_assert_eq(sn_test_write_file(path, png, size), 0);
+        sn_image img = {0};
+        sn_error err = {0};
+        cr_assert_eq(sn_image_load_file(path, 0, &img, &err), SN_OK, "%s", err.message);
+        cr_assert(img.width == w && img.height == h);
+        cr_assert_eq(memcmp(img.pixels, px, (size_t)w * h * 3), 0, "pixels differ (%dx%d)", w, h);
+        sn_image_free(&img);
+        sn_test_rmtree(dir);
+        free(dir);
+        free(png);
+        free(px);
+    }
+}
+
+Test(image, jpeg_from_random_smooth_picture_is_close) {
+    sn_rng r;
+    sn_rng_seed(&r, sn_test_fresh_seed("jpeg_close"));
+    for (int prog = 0; prog < 2; prog++) {
+        int w = 9 + (int)(sn_rng_u64(&r) % 200), h = 9 + (int)(sn_rng_u64(&r) % 200);
+        uint8_t *px = random_image(&r, w, h, 1);
+        unsigned long size;
+        unsigned char *jpg = encode_jpeg_rgb(px, w, h, prog, &size);
+        cr_assert_eq(sn_image_detect(jpg, size), SN_IMAGE_FORMAT_JPEG);
+        sn_image img = {0};
+        sn_error err = {0};
+        cr_assert_eq(sn_image_decode(jpg, size, 0, &img, &err), SN_OK, "%s", err.message);
+        cr_assert(img.width == w && img.height == h);
+        float *ref = malloc((size_t)w * h * 3 * sizeof(float));
+        for (size_t i = 0; i < (size_t)w * h * 3; i++) ref[i] = px[i];
+        double q = psnr(img.pixels, ref, (size_t)w * h * 3);
+        cr_assert_gt(q, 30.0, "%dx%d %s: PSNR %.1f dB", w, h, prog ? "progressive" : "baseline",
+                     q);
+        sn_image_free(&img);
+        free(ref);
+        free(jpg);
+        free(px);
+    }
+}
+
+/* --- damaged files ----------------------------------------------------------------------- */
+
+Test(image, truncated_png_fails_at_every_offset) {
+    sn_rng r;
+    sn_rng_seed(&r, sn_test_fresh_seed("truncated_png"));
+    uint8_t *px = random_image(&r, 23, 17, 1);
+    size_t size;
+    uint8_t *png = encode_png_rgb8(px, 23, 17, &size);
+    for (size_t cut = 0; cut < size; cut++) {
+        char what[128];
+        snprintf(what, sizeof what, "PNG cut to %zu of %zu bytes", cut, size);
+        /* Past the signature every cut must be called a truncation, not some other fault. */
+        expect_fail(png, cut, cut >= 8 ? "truncated" : NULL, what);
+    }
+    free(png);
+    free(px);
+}
+
+Test(image, truncated_jpeg_fails_at_every_offset) {
+    sn_rng r;
+    sn_rng_seed(&r, sn_test_fresh_seed("truncated_jpeg"));
+    for (int prog = 0; prog < 2; prog++) {
+        uint8_t *px = random_image(&r, 29, 21, 1);
+        unsigned long size;
+        unsigned char *jpg = encode_jpeg_rgb(px, 29, 21, prog, &size);
+        for (size_t cut = 0; cut < size; cut++) {
+            char what[128];
+            snprintf(what, sizeof what, "%s JPEG cut to %zu of %lu bytes",
+                     prog ? "progressive" : "baseline", cut, size);
+            expect_fail(jpg, cut, cut >= 3 ? "JPEG" : NULL, what);
+        }
+        /* Cut inside the scan data: the reason says so. */
+        expect_fail(jpg, size - 10, "truncated", "JPEG cut 10 bytes short");
+        free(jpg);
+        free(px);
+    }
+}
+
+Test(image, corrupt_png_is_refused) {
+    sn_rng r;
+    sn_rng_seed(&r, sn_test_fresh_seed("corrupt_png"));
+    uint8_t *px = random_image(&r, 31, 19, 0);
+    size_t size;
+    uint8_t *png = encode_png_rgb8(px, 31, 19, &size);
+    uint8_t *bad = malloc(size);
+    /* Any changed byte after the signature breaks a CRC (or the signature itself). */
+    for (int t = 0; t < 200; t++) {
+        memcpy(bad, png, size);
+        size_t at = 8 + sn_rng_u64(&r) % (size - 8);
+        bad[at] ^= (uint8_t)(1 + sn_rng_u64(&r) % 255);
+        char what[128];
+        snprintf(what, sizeof what, "PNG with byte %zu changed", at);
+        expect_fail(bad, size, NULL, what);
+    }
+    free(bad);
+    free(png);
+    free(px);
+}
+
+Test(image, corrupt_jpeg_is_refused) {
+    sn_rng r;
+    sn_rng_seed(&r, sn_test_fresh_seed("corrupt_jpeg"));
+    uint8_t *px = random_image(&r, 40, 32, 1);
+    unsigned long size;
+    unsigned char *jpg = encode_jpeg_rgb(px, 40, 32, 0, &size);
+    unsigned char *bad = malloc(size);
+    /* Find the markers to damage: SOF0 (FF C0) and SOS (FF DA). */
+    size_t sof = 0, sos = 0;
+    for (size_t i = 2; i + 1 < size; i++) {
+        if (jpg[i] == 0xff && jpg[i + 1] == 0xc0 && !sof) sof = i;
+        if (jpg[i] == 0xff && jpg[i + 1] == 0xda && !sos) sos = i;
+    }
+    cr_assert(sof && sos);
+    memcpy(bad, jpg, size);
+    bad[sof + 9] = 0; /* zero components */
+    expect_fail(bad, size, "corrupt JPEG", "SOF with 0 components");
+    memcpy(bad, jpg, size);
+    bad[sof + 2] = 0;
+    bad[sof + 3] = 2; /* segment length 2: too short */
+    expect_fail(bad, size, "corrupt JPEG", "short SOF");
+    memcpy(bad, jpg, size);
+    bad[sos + 1] = 0x01; /* not a marker libjpeg knows */
+    expect_fail(bad, size, "corrupt JPEG", "unknown marker");
+    /* A run of 0xFF bytes in the scan data is a stream of bad markers / codes. */
+    memcpy(bad, jpg, size);
+    size_t data = sos + 2 + ((size_t)jpg[sos + 2] << 8 | jpg[sos + 3]);
+    memset(bad + data + 8, 0xff, 24);
+    bad[data + 8 + 24] = 0x10;
+    expect_fail(bad, size, "JPEG", "0xFF run in the scan");
+    free(bad);
+    free(jpg);
+    free(px);
+}
+
+static void put_be32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+Test(image, huge_png_header_is_refused_before_allocating) {
+    /* A valid signature and IHDR (with a correct CRC) declaring 100000x100000 RGB, then a
+     * tiny IDAT: 30 GB if anyone believed it. */
+    uint8_t png[8 + 25 + 20 + 12] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    uint8_t *ihdr = png + 8;
+    put_be32(ihdr, 13);
+    memcpy(ihdr + 4, "IHDR", 4);
+    put_be32(ihdr + 8, 100000);
+    put_be32(ihdr + 12, 100000);
+    ihdr[16] = 8;
+    ihdr[17] = 2;
+    put_be32(ihdr + 21, (uint32_t)crc32(0, ihdr + 4, 17));
+    uint8_t *idat = ihdr + 25;
+    put_be32(idat, 8);
+    memcpy(idat + 4, "IDAT", 4);
+    memset(idat + 8, 0, 8);
+    put_be32(idat + 16, (uint32_t)crc32(0, idat + 4, 12));
+    uint8_t *iend = idat + 20;
+    put_be32(iend, 0);
+    memcpy(iend + 4, "IEND", 4);
+    put_be32(iend + 8, (uint32_t)crc32(0, iend + 4, 4));
+    expect_fail(png, sizeof png, "image is 100000x100000, over the 67108864-pixel limit",
+                "100000x100000 PNG");
+    /* Tall and thin: one dimension alone over the limit. */
+    put_be32(ihdr + 8, 1);
+    put_be32(ihdr + 12, 0x7fffffff);
+    put_be32(ihdr + 21, (uint32_t)crc32(0, ihdr + 4, 17));
+    expect_fail(png, sizeof png, "over the", "1x2147483647 PNG");
+}
+
+Test(image, huge_jpeg_header_and_configured_limit) {
+    sn_rng r;
+    sn_rng_seed(&r, sn_test_fresh_seed("huge_jpeg"));
+    uint8_t *px = random_image(&r, 20, 10, 1);
+    unsigned long size;
+    unsigned char *jpg = encode_jpeg_rgb(px, 20, 10, 0, &size);
+    sn_image img = {0};
+    sn_error err = {0};
+    /* The limit is configurable: exactly w*h passes, one pixel less does not. */
+    cr_assert_eq(sn_image_decode(jpg, size, 200, &img, &err), SN_OK, "%s", err.message);
+    sn_image_free(&img);
+    cr_assert_neq(sn_image_decode(jpg, size, 199, &img, &err), SN_OK);
+    cr_assert(strstr(err.message, "image is 20x10, over the 199-pixel limit"), "%s",
+              err.message);
+    /* SOF0 rewritten to 65000x65000 (JPEG's 16-bit fields cannot say 100000). */
+    for (size_t i = 2; i + 8 < size; i++)
+        if (jpg[i] == 0xff && jpg[i + 1] == 0xc0) {
+            jpg[i + 5] = 65000 >> 8;
+            jpg[i + 6] = 65000 & 0xff;
+            jpg[i + 7] = 65000 >> 8;
+            jpg[i + 8] = 65000 & 0xff;
+            break;
+        }
+    expect_fail(jpg, size, "image is 65000x65000, over the 67108864-pixel limit",
+                "65000x65000 JPEG");
+    free(jpg);
+    free(px);
+}
+
+Test(image, random_bytes_empty_and_other_formats) {
+    sn_rng r;
+    sn_rng_seed(&r, sn_test_fresh_seed("random_bytes"));
+    uint8_t buf[4096];
+    for (int t = 0; t < 300; t++) {
+        size_t n = 1 + sn_rng_u64(&r) % sizeof buf;
+        for (size_t i = 0; i < n; i++) buf[i] = (uint8_t)sn_rng_u64(&r);
+        /* A third plain noise, a third behind a JPEG SOI, a third behind a PNG signature. */
+        if (t % 3 == 1 && n >= 3) memcpy(buf, "\xff\xd8\xff", 3);
+        if (t % 3 == 2 && n >= 8) memcpy(buf, "\x89PNG\r\n\x1a\n", 8);
+        expect_fail(buf, n, NULL, "random bytes");
+    }
+    expect_fail(buf, 0, "empty", "empty buffer");
+    expect_fail("GIF89a\x01\x00\x01\x00", 10, "GIF", "GIF");
+    expect_fail("BM\x00\x00\x00\x00", 6, "BMP", "BMP");
+    expect_fail("hello world", 11, "starts with bytes 68 65 6c 6c 6f 20 77 6f", "text");
+}
+
+Test(image, file_errors_are_named) {
+    char *dir = sn_test_mkdtemp(), path[4096];
+    sn_image img = {0};
+    sn_error err = {0};
+    snprintf(path, sizeof path, "%s/empty.png", dir);
+    cr_assert_eq(sn_test_write_file(path, "", 0), 0);
+    cr_assert_eq(sn_image_load_file(path, 0, &img, &err), SN_ERR_FORMAT);
+    cr_assert(strstr(err.message, "empty"), "%s", err.message);
+    snprintf(path, sizeof path, "%s/missing.jpg", dir);
+    cr_assert_eq(sn_image_load_file(path, 0, &img, &err), SN_ERR_IO);
+    cr_assert(strstr(err.message, "No such file"), "%s", err.message);
+    cr_assert_eq(sn_image_load_file(dir, 0, &img, &err), SN_ERR_IO);
+    cr_assert(strstr(err.message, "directory"), "%s", err.message);
+    cr_assert_null(img.pixels);
+    sn_test_rmtree(dir);
+    free(dir);
+}
