@@ -1,0 +1,119 @@
+/* passes_run.c - running graphs on the CPU engine and comparing outputs (passes_support.h). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "passes/pass.h"
+#include "passes_support.h"
+
+/* Elements of graph tensor t at `batch` (a leading SN_DIM_BATCH or batched dim scales). */
+static int64_t sn__numel_at(const sn_graph *g, int t, int batch) {
+    const sn_tensor *x = &g->tensors[t];
+    int64_t n = 1;
+    for (int i = 0; i < x->shape.rank; i++) {
+        int64_t d = x->shape.d[i];
+        if (i == 0 && d == SN_DIM_BATCH)
+            d = batch;
+        else if (i == 0 && (x->flags & SN_TENSOR_BATCHED))
+            d *= batch;
+        n *= d;
+    }
+    return n;
+}
+
+float **sn_pt_random_inputs(const sn_graph *g, int batch, sn_rng *rng) {
+    float **in = calloc((size_t)g->n_inputs + 1, sizeof(float *));
+    for (int i = 0; in && i < g->n_inputs; i++) {
+        int64_t n = sn__numel_at(g, g->inputs[i], batch);
+        in[i] = malloc(sizeof(float) * (size_t)(n ? n : 1));
+        if (in[i]) sn_rng_fill(rng, in[i], (size_t)n, -1.0f, 1.0f);
+    }
+    return in;
+}
+
+void sn_pt_inputs_free(const sn_graph *g, float **in) {
+    if (!in) return;
+    for (int i = 0; i < g->n_inputs; i++) free(in[i]);
+    free(in);
+}
+
+void sn_pt_outputs_free(sn_pt_outputs *res) {
+    for (int i = 0; res->out && i < res->n; i++) free(res->out[i]);
+    free(res->out);
+    free(res->numel);
+    memset(res, 0, sizeof *res);
+}
+
+sn_status sn_pt_run(const sn_graph *g, int batch, float *const *inputs, int threads,
+                    sn_pt_outputs *res, sn_error *err) {
+    memset(res, 0, sizeof *res);
+    sn_graph *c = NULL;
+    sn_model *m = NULL;
+    sn_engine *e = NULL;
+    sn_status st = sn_graph_clone(g, &c);
+    if (st == SN_OK) st = sn_graph_compact(c);
+    if (st != SN_OK) {
+        sn_graph_destroy(c);
+        return sn_errorf(err, st, "cloning the graph: %s", sn_status_string(st));
+    }
+    if ((st = sn_model_from_graph(c, &m, err)) != SN_OK) return st;
+    sn_engine_options opt = SN_ENGINE_OPTIONS_INIT;
+    opt.device = SN_DEVICE_CPU;
+    opt.threads = threads;
+    opt.max_batch = batch;
+    if ((st = sn_engine_create(m, &opt, &e, err)) != SN_OK) goto done;
+    const sn_graph *mg = sn_model_graph(m);
+    res->n = mg->n_outputs;
+    res->out = calloc((size_t)res->n + 1, sizeof(float *));
+    res->numel = calloc((size_t)res->n + 1, sizeof(int64_t));
+    if (!res->out || !res->numel) goto oom;
+    for (int i = 0; i < res->n; i++) {
+        sn_tensor_info info;
+        sn_model_output_info(m, i, &info);
+        int64_t n = 1;
+        for (int d = 0; d < info.rank; d++)
+            n *= info.dims[d] == SN_DIM_BATCH ? batch : info.dims[d];
+        res->numel[i] = n;
+        /* Sized by the engine too, in case it disagrees with the model's view. */
+        size_t bytes = sn_engine_output_bytes(e, i) * (size_t)batch;
+        if (bytes < sizeof(float) * (size_t)n) bytes = sizeof(float) * (size_t)n;
+        if (!(res->out[i] = calloc(bytes ? bytes : 1, 1))) goto oom;
+    }
+    st = sn_engine_run(e, batch, (const void *const *)inputs, (void *const *)res->out, err);
+    goto done;
+oom:
+    st = sn_errorf(err, SN_ERR_OUT_OF_MEMORY, "out of memory for outputs");
+done:
+    if (st != SN_OK) sn_pt_outputs_free(res);
+    sn_engine_destroy(e);
+    sn_model_destroy(m);
+    return st;
+}
+
+double sn_pt_compare(const sn_pt_outputs *got, const sn_pt_outputs *want) {
+    if (got->n != want->n) return INFINITY;
+    double worst = 0.0;
+    for (int i = 0; i < want->n; i++) {
+        if (got->numel[i] != want->numel[i]) return INFINITY;
+        int64_t n = want->numel[i];
+        double ss = 0.0;
+        for (int64_t k = 0; k < n; k++) ss += (double)want->out[i][k] * want->out[i][k];
+        double rms = n ? sqrt(ss / (double)n) : 0.0;
+        for (int64_t k = 0; k < n; k++) {
+            double w = want->out[i][k], g = got->out[i][k];
+            if (!isfinite(w) || !isfinite(g)) return INFINITY;
+            double scale = fmax(fabs(w), rms);
+            double rel = scale > 0.0 ? fabs(g - w) / scale : fabs(g - w);
+            if (rel > worst) worst = rel;
+        }
+    }
+    return worst;
+}
+
+int sn_pt_count_op(const sn_graph *g, sn_op op) {
+    int n = 0;
+    for (int i = 0; i < g->n_nodes; i++) n += !g->nodes[i].dead && g->nodes[i].op == op;
+    return n;
+}
