@@ -6,8 +6,8 @@
  * fills the inputs with seeded random values, warms up, then times single sn_engine_run calls
  * until the time budget is spent. It reports images/s over the timed runs, the p50/p99 latency
  * of one call, the threads the engine used and its planned activation arena. Outputs are
- * checked to be finite, so a broken kernel cannot post a fast number. --optimize runs the graph
- * optimisation passes (sn_graph_optimize) on a clone of each model first; `both` times the
+ * checked to be finite, so a broken kernel cannot post a fast number. --optimize on (the
+ * default) lets the engine run the optimisation passes, off runs the graph as loaded; `both` times the
  * graph as loaded and the optimised one, so the passes' effect shows side by side.
  *
  *   sentinel-bench-cpu [--models a,b] [--batches 1,8] [--threads N] [--seconds S]
@@ -53,7 +53,7 @@ static void usage(FILE *f) {
             "  --batches LIST  comma-separated batch sizes, 1..1024 (default: 1,8)\n"
             "  --threads N     CPU threads, 0 = all cores (default: 0)\n"
             "  --seconds S     timed seconds per model and batch, 0.01..3600 (default: 3)\n"
-            "  --optimize M    off (default), on (run the optimisation passes first) or both\n"
+            "  --optimize M    on (default: the engine runs the optimisation passes), off or both\n"
             "  --json FILE     also write the results as JSON\n"
             "  --list          list the zoo models and exit\n");
 }
@@ -71,7 +71,7 @@ static int parse_args(int argc, char **argv, sn__bench_args *a) {
     const char *models = "seed-cnn,resnet18,mobilenetv2", *batches = "1,8";
     a->threads = 0;
     a->seconds = 3.0;
-    a->optimize = 1;
+    a->optimize = 2;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
@@ -156,20 +156,6 @@ static sn_status load_model(const char *name, sn_model **out, sn_error *err) {
     return sn_model_from_graph(g, out, err); /* owns g from here, even on failure */
 }
 
-/* A second model holding an optimised clone of m's graph. Constants the clone borrows point
- * into m's mapping, so m must outlive it. */
-static sn_status optimize_model(const sn_model *m, sn_model **out, sn_error *err) {
-    sn_graph *g = NULL;
-    sn_status st = sn_graph_clone(sn_model_graph(m), &g);
-    if (st != SN_OK) return sn_errorf(err, st, "cloning the graph: %s", sn_status_string(st));
-    st = sn_graph_optimize(g, NULL, NULL, NULL, err);
-    if (st != SN_OK) {
-        sn_graph_destroy(g);
-        return st;
-    }
-    return sn_model_from_graph(g, out, err);
-}
-
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -212,6 +198,7 @@ static int bench_one(const sn_model *m, const char *name, int optimized, int bat
     opt.device = SN_DEVICE_CPU;
     opt.threads = a->threads;
     opt.max_batch = batch;
+    opt.optimize = optimized; /* the engine runs the passes on its own clone of the graph */
     sn_error err = {0};
     sn_engine *e = NULL;
     int n_in = sn_model_input_count(m), n_out = sn_model_output_count(m), rc = -1;
@@ -321,10 +308,9 @@ int main(int argc, char **argv) {
 
     sn_bench_print_header(stdout, a.threads, a.seconds);
     for (int i = 0; i < a.n_models; i++) {
-        sn_model *m = NULL, *mo = NULL;
+        sn_model *m = NULL;
         sn_error err = {0};
-        if (load_model(a.models[i], &m, &err) != SN_OK ||
-            ((a.optimize & 2) && optimize_model(m, &mo, &err) != SN_OK)) {
+        if (load_model(a.models[i], &m, &err) != SN_OK) {
             fprintf(stderr, "sentinel-bench-cpu: %s: %s\n", a.models[i], err.message);
             sn_model_destroy(m);
             goto done;
@@ -332,9 +318,8 @@ int main(int argc, char **argv) {
         for (int pass = 0; pass < 2; pass++) {
             if (!(a.optimize & (1 << pass))) continue;
             for (int b = 0; b < a.n_batches; b++) {
-                if (bench_one(pass ? mo : m, a.models[i], pass, a.batches[b], &a,
+                if (bench_one(m, a.models[i], pass, a.batches[b], &a,
                               &res[n_res]) != 0) {
-                    sn_model_destroy(mo);
                     sn_model_destroy(m);
                     goto done;
                 }
@@ -342,7 +327,6 @@ int main(int argc, char **argv) {
                 fflush(stdout);
             }
         }
-        sn_model_destroy(mo);
         sn_model_destroy(m);
     }
     if (a.json && sn_bench_write_json(a.json, res, n_res, a.seconds) != 0) goto done;

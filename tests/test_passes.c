@@ -9,7 +9,7 @@
  * its own, cumulatively in pipeline order (a pass that changed nothing needs no run), and the
  * whole pipeline once more; a second sn_graph_optimize must change nothing. Structure: ResNets
  * end as FusedConvs with the residual adds inside, MobileNetV2 keeps no Clip or BN, seed-cnn
- * is two FusedConvs, a Flatten and one Gemm. Per-pass rules on hand-built graphs are in
+ * is exactly two FusedConvs and one Gemm. Per-pass rules on hand-built graphs are in
  * test_passes_rules.c.
  */
 #include <criterion/criterion.h>
@@ -148,9 +148,9 @@ Test(passes_zoo, seed_cnn_is_two_fused_convs_and_a_gemm) {
     sn_graph *o = zoo_checked("seed-cnn");
     cr_expect_eq(sn_pt_count_op(o, SN_OP_FUSED_CONV), 2);
     cr_expect_eq(sn_pt_count_op(o, SN_OP_GEMM), 1);
-    /* Gemm takes a 2-D A, so the Flatten stays: one copy of 6272 floats per sample. */
-    cr_expect_eq(sn_pt_count_op(o, SN_OP_FLATTEN), 1);
-    cr_expect_eq(o->n_nodes, 4);
+    /* The Gemm reads the conv's output in place (flatten_a): no Flatten node, no copy. */
+    cr_expect_eq(sn_pt_count_op(o, SN_OP_FLATTEN), 0);
+    cr_expect_eq(o->n_nodes, 3);
     for (int i = 0; i < o->n_nodes; i++)
         if (o->nodes[i].op == SN_OP_FUSED_CONV) {
             cr_expect_eq(sn_node_attr_int(&o->nodes[i], "activation", 0), SN_ACT_RELU);

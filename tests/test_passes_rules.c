@@ -40,6 +40,35 @@ Test(passes_rules, constant_chains_fold_but_outputs_stay_computed, .init = sn_pb
     sn_graph_destroy(g);
 }
 
+/* A Flatten (axis 1) read by a Gemm as A is taken by it (flatten_a) and dies - unless something
+ * else reads it too or it is a graph output; with another axis it stays. */
+Test(passes_rules, simplify_gives_flatten_to_gemm, .init = sn_pb_setup) {
+    for (int v = 0; v < 4; v++) {
+        int x;
+        sn_graph *g = sn_pb_graph(3, 2, 4, &x);
+        sn_attr axis = sn_attr_int("axis", v == 2 ? 2 : -3);
+        int f = sn_pb_node(g, SN_OP_FLATTEN, "f", &x, 1, &axis, 1);
+        int64_t bd[2] = {v == 2 ? 8 : 24, 5};
+        int ins[2] = {f, sn_pb_const(g, "B", 2, bd, -0.5f, 0.5f)};
+        int y = sn_pb_node(g, SN_OP_GEMM, "gemm", ins, 2, NULL, 0);
+        if (v == 1) { /* a second reader */
+            int r2 = sn_pb_node(g, SN_OP_RELU, "r", &f, 1, NULL, 0);
+            cr_assert_eq(sn_graph_add_output(g, r2), SN_OK);
+        }
+        if (v == 3) cr_assert_eq(sn_graph_add_output(g, f), SN_OK);
+        sn_pb_finish(g, y);
+        sn_pass_report r;
+        sn_graph *o = sn_pb_apply(g, sn_pass_simplify, &r);
+        const sn_node *gm = sn_pb_producer(o, "gemm");
+        bool taken = v != 2;
+        cr_expect_eq(sn_node_attr_int(gm, "flatten_a", 0), taken, "variant %d: %s", v, r.detail);
+        cr_expect_eq(sn_pt_count_op(o, SN_OP_FLATTEN), v == 0 ? 0 : 1, "variant %d", v);
+        if (taken) cr_expect_eq(gm->inputs[0], sn_graph_find_tensor(o, "x"));
+        sn_graph_destroy(o);
+        sn_graph_destroy(g);
+    }
+}
+
 Test(passes_rules, cse_merges_duplicates_and_keeps_output_names, .init = sn_pb_setup) {
     int x;
     sn_graph *g = sn_pb_graph(2, 3, 3, &x);

@@ -1,22 +1,27 @@
 /*
  * sentinel-inspect - show what a .sgraph file holds.
  *
- *   sentinel-inspect FILE.sgraph [--json]
+ *   sentinel-inspect FILE.sgraph [--json] [--optimize] [--layout nchw|nhwc] [--passes LIST]
  *
  * Prints the header (format version, size), metadata (labels, preprocessing, properties), the
  * graph inputs and outputs, one row per node in topological order (op, name, activation shapes
  * with "N" for the batch, brief attributes, FLOPs per image) and totals. --json prints the same
  * as one JSON object. The numbers come from tools/zoo/graph_report.c; the printers here take a
- * graph, so a graph transformed after loading prints the same way.
+ * graph, so a graph transformed after loading prints the same way: --optimize shows the graph
+ * the engine would run (sn_graph_optimize, in --layout, with the --passes given) and a
+ * per-pass summary (tools/zoo/pass_summary.c).
  *
  * Exit status: 0 on success, 1 when the file cannot be read or is malformed (the reader's
  * message names the byte offset), 2 for a usage error.
  */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "graph_report.h"
+#include "pass_summary.h"
 #include "sgraph.h"
 #include "sgraph_format.h"
 
@@ -24,6 +29,9 @@ typedef struct sn__file_info {
     const char *path;
     uint64_t size;
     unsigned major, minor;
+    const sn_pass_report *reps; /* --optimize: the optimisation's reports, else NULL */
+    int n_reps;
+    double ms;
 } sn__file_info;
 
 /* Names and strings come from the file: only printable ASCII reaches the terminal. */
@@ -166,6 +174,7 @@ static void sn__print_table(FILE *f, const sn_graph *g, const sn_graph_report *r
     fprintf(f, "  flops/image  %s (%s; a multiply-add counts 2)\n",
             sn_report_grouped((uint64_t)(r->flops + 0.5), a, sizeof a),
             sn_report_si(r->flops, b, sizeof b));
+    if (fi->reps) sn_pass_summary_print(f, fi->reps, fi->n_reps, fi->ms);
 }
 
 static void sn__json_shape(FILE *f, const sn_graph *g, const sn_graph_report *r, int t) {
@@ -259,9 +268,14 @@ static void sn__print_json(FILE *f, const sn_graph *g, const sn_graph_report *r,
         }
     fprintf(f,
             "},\"parameters\":%lld,\"bn_running_stats\":%lld,\"weight_bytes\":%llu,"
-            "\"flops_per_image\":%.0f}}\n",
+            "\"flops_per_image\":%.0f}",
             (long long)r->params, (long long)r->bn_stats, (unsigned long long)r->weight_bytes,
             r->flops);
+    if (fi->reps) {
+        fprintf(f, ",\n\"optimization\":");
+        sn_pass_summary_json(f, fi->reps, fi->n_reps, fi->ms);
+    }
+    fprintf(f, "}\n");
 }
 
 /* Print a report of g (as a table, or JSON). Returns 0, or 1 with a message on stderr. */
@@ -281,19 +295,60 @@ static int sn__inspect_graph(FILE *f, const sn_graph *g, const sn__file_info *fi
 }
 
 static int sn__usage(FILE *f, int status) {
-    fprintf(f, "usage: sentinel-inspect FILE.sgraph [--json]\n"
+    fprintf(f, "usage: sentinel-inspect FILE.sgraph [--json] [--optimize] [--layout nchw|nhwc]\n"
+               "                        [--passes LIST]\n"
                "Shows a model file's metadata, inputs and outputs, nodes with shapes and FLOPs,\n"
-               "and totals (parameters, weight bytes, FLOPs per image).\n");
+               "and totals (parameters, weight bytes, FLOPs per image).\n"
+               "  --optimize       show the optimised graph (what the engine runs) and what each\n"
+               "                   optimisation pass did\n"
+               "  --layout L       optimise for nchw (default) or nhwc; implies --optimize\n"
+               "  --passes LIST    the passes to run: all (default), none, or names joined by\n"
+               "                   commas (simplify,fold_constants,cse,fold_batchnorm,\n"
+               "                   fuse_conv,dce); implies --optimize\n");
     return status;
+}
+
+/* A valued option as "--name value" or "--name=value": its value, or NULL (usage error said). */
+static const char *sn__value(int argc, char **argv, int *i, const char *name) {
+    size_t n = strlen(name);
+    if (!strncmp(argv[*i], name, n) && argv[*i][n] == '=') return argv[*i] + n + 1;
+    if (*i + 1 < argc) return argv[++*i];
+    fprintf(stderr, "sentinel-inspect: %s needs a value\n", name);
+    return NULL;
+}
+
+static bool sn__is_opt(const char *a, const char *name) {
+    size_t n = strlen(name);
+    return !strncmp(a, name, n) && (a[n] == '\0' || a[n] == '=');
 }
 
 int main(int argc, char **argv) {
     const char *path = NULL;
-    bool json = false;
+    bool json = false, optimize = false;
+    sn_optimize_options oo = SN_OPTIMIZE_OPTIONS_INIT;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return sn__usage(stdout, 0);
         if (!strcmp(argv[i], "--json")) {
             json = true;
+        } else if (!strcmp(argv[i], "--optimize")) {
+            optimize = true;
+        } else if (sn__is_opt(argv[i], "--layout")) {
+            const char *v = sn__value(argc, argv, &i, "--layout");
+            if (!v) return sn__usage(stderr, 2);
+            if (sn_layout_parse(v, &oo.layout) != 0) {
+                fprintf(stderr, "sentinel-inspect: --layout must be nchw or nhwc, not '%s'\n", v);
+                return sn__usage(stderr, 2);
+            }
+            optimize = true;
+        } else if (sn__is_opt(argv[i], "--passes")) {
+            const char *v = sn__value(argc, argv, &i, "--passes");
+            char bad[64];
+            if (!v) return sn__usage(stderr, 2);
+            if (sn_pass_list_parse(v, &oo.passes, bad, sizeof bad) != 0) {
+                fprintf(stderr, "sentinel-inspect: --passes: unknown pass '%s'\n", bad);
+                return sn__usage(stderr, 2);
+            }
+            optimize = true;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "sentinel-inspect: unknown option '%s'\n", argv[i]);
             return sn__usage(stderr, 2);
@@ -321,8 +376,22 @@ int main(int argc, char **argv) {
     /* The reader accepted the header, so the version fields are there. */
     const uint8_t *h = map.data;
     sn__file_info fi = {path, map.size, sn__sg_get16(h + SN_SG_HDR_MAJOR),
-                        sn__sg_get16(h + SN_SG_HDR_MINOR)};
+                        sn__sg_get16(h + SN_SG_HDR_MINOR), NULL, 0, 0.0};
+    sn_pass_report *reps = NULL;
+    if (optimize) {
+        /* The passes never write the file's bytes (constants stay borrowed or are replaced). */
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        if (sn_graph_optimize(g, &oo, &reps, &fi.n_reps, &err) != SN_OK) {
+            fprintf(stderr, "sentinel-inspect: %s: optimising: %s\n", path, err.message);
+            goto done;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        fi.reps = reps;
+        fi.ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    }
     rc = sn__inspect_graph(stdout, g, &fi, json);
+    free(reps);
     if (rc == 0 && (fflush(stdout) != 0 || ferror(stdout))) {
         fprintf(stderr, "sentinel-inspect: error writing the report\n");
         rc = 1;

@@ -1,7 +1,9 @@
 /*
  * dense.c - the MatMul (numpy semantics: broadcast batch dims, 1-D operands promoted and their
- * dim dropped from the result) and Gemm (transA/transB, alpha, beta, C broadcast to [M,N], and
- * the fused activation attributes) op definitions. Kernels are in kernels/cpu/dense.c.
+ * dim dropped from the result) and Gemm (transA/transB, alpha, beta, C broadcast to [M,N], the
+ * fused activation attributes, and flatten_a: A of any rank >= 2 read as [d0, rest], so a
+ * Flatten before a dense layer is no node at all) op definitions. Kernels are in
+ * kernels/cpu/dense.c.
  */
 #include "dense.h"
 
@@ -74,14 +76,34 @@ static double matmul_flops(const sn_node *n, const sn_value *in, const sn_value 
 static sn_status gemm_params(const sn_node *n, const sn_value *in, sn_gemm_params *p,
                              sn_error *err) {
     char b1[96], b2[96];
-    int64_t ta = 0, tb = 0;
+    int64_t ta = 0, tb = 0, flat = 0, layout = SN_LAYOUT_NCHW;
     sn_status s = sn__nn_check_inputs(n, in, 2, err);
-    if (s == SN_OK) s = sn__nn_check_rank(n, in, 0, "A", 2, err);
+    if (s == SN_OK) s = sn__nn_attr_int(n, "flatten_a", 0, 0, 1, &flat, err);
+    if (s == SN_OK) s = sn__nn_attr_layout(n, &layout, err);
+    if (s == SN_OK && !flat) s = sn__nn_check_rank(n, in, 0, "A", 2, err);
     if (s == SN_OK) s = sn__nn_check_rank(n, in, 1, "B", 2, err);
     if (s == SN_OK) s = sn__nn_attr_int(n, "transA", 0, 0, 1, &ta, err);
     if (s == SN_OK) s = sn__nn_attr_int(n, "transB", 0, 0, 1, &tb, err);
     if (s != SN_OK) return s;
-    const int64_t *a = in[0].d, *b = in[1].d;
+    /* flatten_a reads A[d0, d1, ...] as [d0, d1*d2*...] (Flatten with axis 1, which costs
+     * nothing on contiguous data). `layout` then says in which order a 4-D A's features are,
+     * and so the order of B's K rows; the layout pass sets NHWC after permuting them. */
+    if (flat && (in[0].rank < 2 || ta))
+        return sn_errorf(err, SN_ERR_SHAPE,
+                         SN__NODE_FMT ": flatten_a needs A of rank >= 2 and transA=0, got %s "
+                         "with transA=%lld",
+                         SN__NODE_ARGS(n), sn__dims_str(in[0].d, in[0].rank, b1, sizeof b1),
+                         (long long)ta);
+    if (layout == SN_LAYOUT_NHWC && (!flat || in[0].rank != 4))
+        return sn_errorf(err, SN_ERR_INVALID_ARGUMENT,
+                         SN__NODE_FMT ": layout NHWC needs flatten_a=1 and a 4-D A",
+                         SN__NODE_ARGS(n));
+    double features = 1.0;
+    for (int i = 1; i < in[0].rank; i++) features *= (double)in[0].d[i];
+    s = sn__nn_check_blas_dim(n, "K (the flattened features of A)", features, err);
+    if (s != SN_OK) return s;
+    const int64_t a[2] = {in[0].d[0], (int64_t)features}; /* exact: at most INT_MAX */
+    const int64_t *b = in[1].d;
     *p = (sn_gemm_params){.m = a[ta ? 1 : 0], .k = a[ta ? 0 : 1], .n = b[tb ? 0 : 1],
                           .trans_a = ta != 0, .trans_b = tb != 0};
     if (b[tb ? 1 : 0] != p->k)
@@ -145,7 +167,8 @@ static const sn_attr_spec matmul_attrs[] = {{NULL, 0}};
 
 static const sn_attr_spec gemm_attrs[] = {
     {"transA", SN_ATTR_INT}, {"transB", SN_ATTR_INT}, {"alpha", SN_ATTR_FLOAT},
-    {"beta", SN_ATTR_FLOAT}, SN__NN_ACT_ATTR_SPECS,   {NULL, 0},
+    {"beta", SN_ATTR_FLOAT}, SN__NN_ACT_ATTR_SPECS,   {"flatten_a", SN_ATTR_INT},
+    {"layout", SN_ATTR_INT}, {NULL, 0},
 };
 
 const sn_op_def sn_op_def_matmul = {

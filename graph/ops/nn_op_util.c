@@ -50,6 +50,12 @@ sn_status sn__nn_attr_int(const sn_node *n, const char *name, int64_t dflt, int6
     return SN_OK;
 }
 
+sn_status sn__nn_attr_layout(const sn_node *n, int64_t *layout, sn_error *err) {
+    /* NCHW is 1 and NHWC 2 (sn_layout); 0 (any) means nothing for these ops. */
+    return sn__nn_attr_int(n, "layout", SN_LAYOUT_NCHW, SN_LAYOUT_NCHW, SN_LAYOUT_NHWC, layout,
+                           err);
+}
+
 sn_status sn__nn_attr_float(const sn_node *n, const char *name, float dflt, float *out,
                             sn_error *err) {
     const sn_attr *a = sn_node_attr(n, name);

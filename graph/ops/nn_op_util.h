@@ -35,6 +35,10 @@ sn_status sn__nn_attr_int(const sn_node *n, const char *name, int64_t dflt, int6
 sn_status sn__nn_attr_float(const sn_node *n, const char *name, float dflt, float *out,
                             sn_error *err);
 
+/* The `layout` attribute of an op with a layout-dependent meaning: SN_LAYOUT_NCHW (the default)
+ * or SN_LAYOUT_NHWC; anything else is an error. */
+sn_status sn__nn_attr_layout(const sn_node *n, int64_t *layout, sn_error *err);
+
 /* A GEMM extent (often a product of dims, hence a double: no overflow) must fit an int. */
 sn_status sn__nn_check_blas_dim(const sn_node *n, const char *what, double v, sn_error *err);
 

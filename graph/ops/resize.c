@@ -3,7 +3,8 @@
  * ONNX (opset 13+) semantics. Exactly one of `scales` (floats[4], the N and C scales 1; output
  * = floor(in * scale), and the given scale is what the coordinate transform divides by) or
  * `sizes` (ints[4]; the scale is then out/in). sizes[0] and sizes[1] must equal the input's N
- * and C, or be 0 meaning "keep" - which is how a graph with a dynamic batch spells it.
+ * and C, or be 0 meaning "keep" - which is how a graph with a dynamic batch spells it. With
+ * layout NHWC the input and output are [N,H,W,C]; scales and sizes keep their N,C,H,W order.
  */
 #include <math.h>
 
@@ -11,8 +12,15 @@
 #include "tensor_op_util.h"
 
 static const sn_attr_spec sn__resize_attrs[] = {
-    {"mode", SN_ATTR_INT},         {"scales", SN_ATTR_FLOATS},      {"sizes", SN_ATTR_INTS},
-    {"coord_mode", SN_ATTR_INT}, {"nearest_mode", SN_ATTR_INT}, {NULL, 0}};
+    {"mode", SN_ATTR_INT},       {"scales", SN_ATTR_FLOATS},    {"sizes", SN_ATTR_INTS},
+    {"coord_mode", SN_ATTR_INT}, {"nearest_mode", SN_ATTR_INT}, {"layout", SN_ATTR_INT},
+    {NULL, 0}};
+
+/* The node's layout (SN_LAYOUT_NCHW unless its attribute says NHWC; anything else is refused
+ * by sn__resize_setup). */
+static bool sn__resize_nhwc(const sn_node *n) {
+    return sn_node_attr_int(n, "layout", SN_LAYOUT_NCHW) == SN_LAYOUT_NHWC;
+}
 
 #define SN__RESIZE_MAX_DIM ((int64_t)1 << 31) /* output H/W limit: keeps index math in range */
 
@@ -20,6 +28,14 @@ static const sn_attr_spec sn__resize_attrs[] = {
 static sn_status sn__resize_setup(const sn_node *n, const sn_value *x, int64_t *oh, int64_t *ow,
                                   sn_resize_params *p, sn_error *err) {
     int64_t mode = sn_node_attr_int(n, "mode", SN_INTERP_NEAREST);
+    int64_t layout = sn_node_attr_int(n, "layout", SN_LAYOUT_NCHW);
+    if (layout != SN_LAYOUT_NCHW && layout != SN_LAYOUT_NHWC)
+        return sn_errorf(err, SN_ERR_INVALID_ARGUMENT,
+                         SN__NODE_FMT ": layout %lld is not 1 (NCHW) or 2 (NHWC)",
+                         SN__NODE_ARGS(n), (long long)layout);
+    /* x as NCHW dims: scales and sizes are given in that order in both layouts */
+    const bool nhwc = layout == SN_LAYOUT_NHWC;
+    const int64_t xd[4] = {x->d[0], x->d[nhwc ? 3 : 1], x->d[nhwc ? 1 : 2], x->d[nhwc ? 2 : 3]};
     int64_t coord = sn_node_attr_int(n, "coord_mode", SN_COORD_HALF_PIXEL);
     int64_t nearest = sn_node_attr_int(n, "nearest_mode", SN_NEAREST_ROUND_PREFER_FLOOR);
     if (mode != SN_INTERP_NEAREST && mode != SN_INTERP_LINEAR)
@@ -48,7 +64,7 @@ static sn_status sn__resize_setup(const sn_node *n, const sn_value *x, int64_t *
         return sn_errorf(err, SN_ERR_INVALID_ARGUMENT,
                          SN__NODE_FMT ": exactly one of 'scales' and 'sizes' must be given",
                          SN__NODE_ARGS(n));
-    const int64_t ih = x->d[2], iw = x->d[3];
+    const int64_t ih = xd[2], iw = xd[3];
     if (has_scales) {
         if (ns != 4 || !scales)
             return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, SN__NODE_FMT ": scales has %d values, not 4",
@@ -80,12 +96,12 @@ static sn_status sn__resize_setup(const sn_node *n, const sn_value *x, int64_t *
         return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, SN__NODE_FMT ": sizes has %d values, not 4",
                          SN__NODE_ARGS(n), nz);
     for (int i = 0; i < 2; i++)
-        if (sizes[i] != 0 && sizes[i] != x->d[i])
+        if (sizes[i] != 0 && sizes[i] != xd[i])
             return sn_errorf(err, SN_ERR_UNSUPPORTED,
                              SN__NODE_FMT ": sizes[%d] is %lld but the input's %s is %lld; only H "
                              "and W can be resized (0 keeps the input's)",
                              SN__NODE_ARGS(n), i, (long long)sizes[i], i ? "C" : "N",
-                             (long long)x->d[i]);
+                             (long long)xd[i]);
     if (sizes[2] < 1 || sizes[3] < 1 || sizes[2] > SN__RESIZE_MAX_DIM ||
         sizes[3] > SN__RESIZE_MAX_DIM)
         return sn_errorf(err, SN_ERR_INVALID_ARGUMENT,
@@ -104,28 +120,30 @@ static sn_status sn__resize_infer(const sn_node *n, const sn_value *in, sn_value
     char a[160];
     if ((st = sn__check_input(n, in, 0, err)) != SN_OK) return st;
     if ((st = sn__require_f32(n, in, 0, err)) != SN_OK) return st;
-    if (in[0].rank != 4 || in[0].d[2] < 1 || in[0].d[3] < 1)
+    const bool nhwc = sn__resize_nhwc(n);
+    const int hax = nhwc ? 1 : 2; /* the H axis; W follows it */
+    if (in[0].rank != 4 || in[0].d[hax] < 1 || in[0].d[hax + 1] < 1)
         return sn_errorf(err, SN_ERR_SHAPE,
-                         SN__NODE_FMT ": input %s must be 4-D NCHW with non-empty H and W",
-                         SN__NODE_ARGS(n), sn__dims_str(in[0].d, in[0].rank, a, sizeof a));
+                         SN__NODE_FMT ": input %s must be 4-D %s with non-empty H and W",
+                         SN__NODE_ARGS(n), sn__dims_str(in[0].d, in[0].rank, a, sizeof a),
+                         nhwc ? "NHWC" : "NCHW");
     int64_t oh, ow;
     sn_resize_params p;
     if ((st = sn__resize_setup(n, &in[0], &oh, &ow, &p, err)) != SN_OK) return st;
     out[0].dtype = SN_DTYPE_F32;
     out[0].rank = 4;
-    out[0].d[0] = in[0].d[0];
-    out[0].d[1] = in[0].d[1];
-    out[0].d[2] = oh;
-    out[0].d[3] = ow;
+    for (int i = 0; i < 4; i++) out[0].d[i] = in[0].d[i];
+    out[0].d[hax] = oh;
+    out[0].d[hax + 1] = ow;
     return SN_OK;
 }
 
 static size_t sn__resize_scratch(const sn_node *n, const sn_value *in, const sn_value *out,
                                  int threads) {
-    (void)n;
     (void)in;
     (void)threads;
-    return sn_cpu_resize_scratch(out[0].d[2], out[0].d[3]);
+    const int hax = sn__resize_nhwc(n) ? 1 : 2;
+    return sn_cpu_resize_scratch(out[0].d[hax], out[0].d[hax + 1]);
 }
 
 static sn_status sn__resize_run(const sn_cpu_ctx *ctx, const sn_node *n, const sn_value *in,
@@ -134,13 +152,20 @@ static sn_status sn__resize_run(const sn_cpu_ctx *ctx, const sn_node *n, const s
     sn_resize_params p;
     sn_status st = sn__resize_setup(n, &in[0], &oh, &ow, &p, err);
     if (st != SN_OK) return st;
-    if (oh != out[0].d[2] || ow != out[0].d[3] ||
+    const bool nhwc = sn__resize_nhwc(n);
+    const int hax = nhwc ? 1 : 2;
+    if (oh != out[0].d[hax] || ow != out[0].d[hax + 1] ||
         ctx->scratch_bytes < sn_cpu_resize_scratch(oh, ow) || !ctx->scratch)
         return sn_errorf(err, SN_ERR_INTERNAL,
                          SN__NODE_FMT ": output shape or scratch does not match the inferred one",
                          SN__NODE_ARGS(n));
-    sn_cpu_resize_f32(in[0].data, in[0].d[0] * in[0].d[1], in[0].d[2], in[0].d[3], out[0].data, oh,
-                      ow, &p, ctx->scratch, ctx->threads);
+    const int64_t *x = in[0].d;
+    if (nhwc)
+        sn_cpu_resize_nhwc_f32(in[0].data, x[0], x[1], x[2], x[3], out[0].data, oh, ow, &p,
+                               ctx->scratch, ctx->threads);
+    else
+        sn_cpu_resize_f32(in[0].data, x[0] * x[1], x[2], x[3], out[0].data, oh, ow, &p,
+                          ctx->scratch, ctx->threads);
     return SN_OK;
 }
 

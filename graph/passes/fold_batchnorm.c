@@ -49,6 +49,11 @@ static int sn__fold_conv(sn_graph *g, sn__uses *u, int pi, int bi, sn_error *err
     if (p->op == SN_OP_FUSED_CONV &&
         (sn__fused_activation(p) != SN_ACT_NONE || (p->n_inputs > 3 && p->inputs[3] >= 0)))
         return 0;
+    /* Both in one layout, so the BN's channels are the conv's. OIHW and OHWI weights both keep
+     * an output channel's taps in one row, scaled alike. */
+    if (sn_node_attr_int(p, "layout", SN_LAYOUT_NCHW) !=
+        sn_node_attr_int(b, "layout", SN_LAYOUT_NCHW))
+        return 0;
     int w_t = p->inputs[1], bias_t = p->n_inputs > 2 ? p->inputs[2] : -1;
     /* Copies: adding constants may move the tensor table. */
     const sn_shape wshape = g->tensors[w_t].shape;

@@ -4,7 +4,8 @@
  * Every Conv becomes a FusedConv (the same op when nothing is fused, so backends meet one conv
  * op), which then absorbs, in the order FusedConv applies them (y = act(conv + B + Z)):
  *   - a bias: BiasAdd with a constant [M] vector, or Add of a constant that broadcasts per
- *     channel ([1,M,1,1], [M,1,1]) or is a single value - folded into B;
+ *     channel ([1,M,1,1], [M,1,1]; [1,1,1,M] or [M] for an NHWC conv) or is a single value -
+ *     folded into B;
  *   - a residual: Add whose other operand is any tensor of exactly the output's shape at every
  *     batch - it becomes input Z (an Add that broadcasts is left alone);
  *   - an activation (Relu, Clip, LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish, SiLU) - into
@@ -24,10 +25,10 @@ typedef struct sn__fuse_stats {
     int convs, biases, residuals, acts, gemm_biases, gemm_acts;
 } sn__fuse_stats;
 
-/* The constant added per output channel (m values; the channel axis is 1 of a rank-4 output)
- * or per Gemm column (rank 2): its data and whether it holds one value for all. NULL when the
- * tensor is not such a constant. */
-static const float *sn__bias_const(const sn_graph *g, int k, int out_rank, int64_t m,
+/* The constant added per output channel (m values along `axis` of the output: 1 of an NCHW
+ * output, 3 of an NHWC one) or per Gemm column (axis 1 of rank 2): its data and whether it
+ * holds one value for all. NULL when the tensor is not such a constant. */
+static const float *sn__bias_const(const sn_graph *g, int k, int out_rank, int axis, int64_t m,
                                    bool *scalar) {
     const sn_shape *s = &g->tensors[k].shape;
     int64_t numel = sn_shape_numel(s);
@@ -36,26 +37,29 @@ static const float *sn__bias_const(const sn_graph *g, int k, int out_rank, int64
     *scalar = numel == 1;
     if (numel == 1) return d;
     if (numel != m) return NULL;
-    /* Broadcasting aligns dims from the right: the m values must land on axis 1 of the output
-     * (channels of [N,M,H,W], columns of [N,M]), every other dim must be 1. */
-    int at = s->rank - (out_rank - 1);
+    /* Broadcasting aligns dims from the right: the m values must land on the channel axis of
+     * the output (of [N,M,H,W], [N,H,W,M] or [N,M]), every other dim must be 1. */
+    int at = axis - (out_rank - s->rank);
     if (at < 0) return NULL;
     for (int i = 0; i < s->rank; i++)
         if (i != at && s->d[i] != 1) return NULL;
     return d;
 }
 
-/* Node ui adds a constant bias to t (BiasAdd, or Add with a constant operand); its data. */
-static const float *sn__added_bias(const sn_graph *g, int ui, int t, int out_rank, int64_t m,
-                                   bool *scalar) {
+/* Node ui adds a constant bias to t (BiasAdd in the same layout, or Add with a constant
+ * operand) along `axis`; its data. */
+static const float *sn__added_bias(const sn_graph *g, int ui, int t, int out_rank, int axis,
+                                   int64_t m, bool *scalar) {
     const sn_node *u = &g->nodes[ui];
     if (u->op == SN_OP_BIAS_ADD) {
         *scalar = false;
-        return u->inputs[0] == t ? sn__const_f32(g, u->inputs[1], m) : NULL;
+        int bias_axis =
+            sn_node_attr_int(u, "layout", SN_LAYOUT_NCHW) == SN_LAYOUT_NHWC ? 3 : 1;
+        return u->inputs[0] == t && bias_axis == axis ? sn__const_f32(g, u->inputs[1], m) : NULL;
     }
     if (u->op != SN_OP_ADD || u->inputs[0] == u->inputs[1]) return NULL;
     int k = u->inputs[0] == t ? u->inputs[1] : u->inputs[0];
-    return sn__bias_const(g, k, out_rank, m, scalar);
+    return sn__bias_const(g, k, out_rank, axis, m, scalar);
 }
 
 /* old (may be NULL: zero) plus add (one value when scalar), times beta for old; a new constant
@@ -97,7 +101,8 @@ static int sn__conv_step(sn_graph *g, int ci, sn__uses *u, sn__fuse_stats *fs, s
     int t = c->outputs[0], ui = sn__sole_user(g, u, t);
     if (ui < 0 || g->tensors[t].shape.rank != 4) return 0;
     const sn_node *un = &g->nodes[ui];
-    int64_t m = g->tensors[t].shape.d[1];
+    const int axis = sn_node_attr_int(c, "layout", SN_LAYOUT_NCHW) == SN_LAYOUT_NHWC ? 3 : 1;
+    int64_t m = g->tensors[t].shape.d[axis];
     bool has_z = c->n_inputs > 3 && c->inputs[3] >= 0;
     if (sn__fused_activation(c) != SN_ACT_NONE) return 0;
     sn_activation a;
@@ -109,7 +114,7 @@ static int sn__conv_step(sn_graph *g, int ci, sn__uses *u, sn__fuse_stats *fs, s
         return 1;
     }
     bool scalar = false;
-    const float *add = sn__added_bias(g, ui, t, 4, m, &scalar);
+    const float *add = sn__added_bias(g, ui, t, 4, axis, m, &scalar);
     int bias_t = c->n_inputs > 2 ? c->inputs[2] : -1;
     if (add && sn__same_shape(g, t, un->outputs[0])) {
         const float *old = bias_t >= 0 ? sn__const_f32(g, bias_t, m) : NULL;
@@ -155,7 +160,7 @@ static int sn__gemm_step(sn_graph *g, int gi, sn__uses *u, sn__fuse_stats *fs, s
         return 1;
     }
     bool scalar = false;
-    const float *add = sn__added_bias(g, ui, t, 2, n, &scalar);
+    const float *add = sn__added_bias(g, ui, t, 2, 1, n, &scalar);
     if (!add || !sn__same_shape(g, t, un->outputs[0])) return 0;
     int c_t = c->n_inputs > 2 ? c->inputs[2] : -1;
     const float *old = NULL;

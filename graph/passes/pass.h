@@ -12,7 +12,8 @@
  * may leave dead nodes and orphan tensors behind, which sn_pass_dce and sn_graph_compact drop.
  *
  *   simplify         Identity, x*1, x/1, x+0, x-0, no-op Reshape/Flatten removed; Reshape of a
- *                    Reshape and Transpose of a Transpose composed (cancelled when the identity)
+ *                    Reshape and Transpose of a Transpose composed (cancelled when the identity);
+ *                    a Flatten (axis 1) before a Gemm taken by the Gemm (flatten_a)
  *   fold_constants   a node whose inputs are all constants is run once with its CPU kernel
  *   cse              identical nodes (op, inputs, attributes) merged
  *   fold_batchnorm   Conv / FusedConv / Gemm followed by an inference BatchNormalization
@@ -45,6 +46,12 @@ sn_status sn_pass_fold_batchnorm(sn_graph *g, sn_pass_report *r, sn_error *err);
 sn_status sn_pass_fuse_conv(sn_graph *g, sn_pass_report *r, sn_error *err);
 sn_status sn_pass_dce(sn_graph *g, sn_pass_report *r, sn_error *err);
 
+/* Layout conversion (graph/passes/layout.c), outside the per-round pipeline because it takes a
+ * target: SN_LAYOUT_NHWC converts an NCHW graph to channels-last with transposes only at its
+ * edges (the graph's interface stays NCHW); SN_LAYOUT_NCHW and SN_LAYOUT_ANY change nothing.
+ * Idempotent. sn_graph_optimize runs it after the pipeline when its options ask for NHWC. */
+sn_status sn_pass_layout(sn_graph *g, sn_layout target, sn_pass_report *r, sn_error *err);
+
 /* The pipeline, in the order sn_graph_optimize runs it; bit i of sn_optimize_options.passes
  * enables pass i. */
 #define SN_PASS_SIMPLIFY 0x01u
@@ -65,13 +72,16 @@ typedef struct sn_optimize_options {
     size_t size;        /* sizeof(sn_optimize_options) */
     unsigned passes;    /* SN_PASS_* bits; SN_PASS_ALL by default */
     int max_iterations; /* rounds of the whole pipeline before giving up on a fixed point */
+    sn_layout layout;   /* SN_LAYOUT_NHWC: convert after the pipeline (sn_pass_layout), then
+                           run it again; NCHW (the default) or ANY: keep the graph's layout */
 } sn_optimize_options;
-#define SN_OPTIMIZE_OPTIONS_INIT {sizeof(sn_optimize_options), SN_PASS_ALL, 8}
+#define SN_OPTIMIZE_OPTIONS_INIT {sizeof(sn_optimize_options), SN_PASS_ALL, 8, SN_LAYOUT_NCHW}
 
 /* Validate and infer shapes, run the enabled passes in pipeline order until a whole round
  * changes nothing (at most max_iterations rounds), then compact, validate and re-infer shapes.
  * opt may be NULL (the defaults). When reports is non-NULL it receives a malloc'ed array (the
- * caller frees it) of one report per enabled pass, summed over the rounds, then a "total"
+ * caller frees it) of one report per enabled pass, summed over the rounds, then one for the
+ * layout pass when NHWC was asked for, then a "total"
  * report whose `changes` counts every rewrite and whose detail says how many rounds ran and
  * the constant bytes before and after (net of the constants passes added).
  * On failure the graph may be partly rewritten but is still a graph the caller must destroy;

@@ -6,7 +6,8 @@
  * constant folding and CSE (which can make two convs' inputs identical), BatchNorm folding
  * before conv fusion (a BN must meet a conv that has no activation yet), and dce last so the
  * next round sees a compact graph. A round that changes nothing ends the loop; max_iterations
- * bounds it for graphs where two rewrites could undo each other (none known today).
+ * bounds it for graphs where two rewrites could undo each other (none known today). A layout
+ * conversion, when asked for, follows the fixed point, and more rounds follow it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,11 @@ static sn_status sn__opt_read(const sn_optimize_options *in, sn_optimize_options
         o->passes = in->passes;
     if (in->size >= offsetof(sn_optimize_options, max_iterations) + sizeof in->max_iterations)
         o->max_iterations = in->max_iterations;
+    if (in->size >= offsetof(sn_optimize_options, layout) + sizeof in->layout)
+        o->layout = in->layout;
+    if (o->layout != SN_LAYOUT_ANY && o->layout != SN_LAYOUT_NCHW && o->layout != SN_LAYOUT_NHWC)
+        return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "optimize options: unknown layout %d",
+                         (int)o->layout);
     if (o->passes & ~SN_PASS_ALL)
         return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "optimize options: unknown pass bits 0x%x",
                          o->passes & ~SN_PASS_ALL);
@@ -73,6 +79,52 @@ static size_t sn__const_bytes(const sn_graph *g) {
     return b;
 }
 
+/* Adds one pass run's report r into the summary s; true when it changed something. */
+static bool sn__sum_report(sn_pass_report *s, const sn_pass_report *r) {
+    if (s->nodes_before < 0) s->nodes_before = r->nodes_before;
+    s->nodes_after = r->nodes_after;
+    s->weight_bytes_removed += r->weight_bytes_removed;
+    if (r->changes > 0) {
+        /* The first round's detail is the interesting one; later rounds just add. */
+        if (s->changes == 0)
+            memcpy(s->detail, r->detail, sizeof s->detail);
+        else if (!strstr(s->detail, "later rounds"))
+            strncat(s->detail, " (more in later rounds)", sizeof s->detail - strlen(s->detail) - 1);
+        s->changes += r->changes;
+        return true;
+    }
+    if (s->changes == 0) memcpy(s->detail, r->detail, sizeof s->detail);
+    return false;
+}
+
+/* Rounds of the enabled passes until one changes nothing or max_iterations rounds ran;
+ * *changed tells which. */
+static sn_status sn__rounds(sn_graph *g, const sn_optimize_options *o, sn_pass_report *sum,
+                            int *rounds, int *total, bool *changed, sn_error *err) {
+    sn_status st = SN_OK;
+    int done = 0;
+    *changed = true;
+    while (*changed && done < o->max_iterations && st == SN_OK) {
+        *changed = false;
+        done++;
+        for (int i = 0; i < SN__N_PASSES && st == SN_OK; i++) {
+            if (!(o->passes & (1u << i))) continue;
+            sn_pass_report r;
+            st = sn__passes[i].fn(g, &r, err);
+            if (st != SN_OK) {
+                sn_error_prefix(err, "optimisation pass %s", sn__passes[i].name);
+                break;
+            }
+            if (sn__sum_report(&sum[i], &r)) {
+                *total += r.changes;
+                *changed = true;
+            }
+        }
+    }
+    *rounds += done;
+    return st;
+}
+
 sn_status sn_graph_optimize(sn_graph *g, const sn_optimize_options *opt, sn_pass_report **reports,
                             int *n_reports, sn_error *err) {
     if (reports) *reports = NULL;
@@ -86,42 +138,25 @@ sn_status sn_graph_optimize(sn_graph *g, const sn_optimize_options *opt, sn_pass
         sn_error_prefix(err, "optimising: the input graph");
         return st;
     }
-    /* One summary per pass, plus the total. */
-    sn_pass_report *sum = calloc(SN__N_PASSES + 1, sizeof *sum);
+    /* One summary per pass, then the layout pass's, then the total. */
+    sn_pass_report *sum = calloc(SN__N_PASSES + 2, sizeof *sum);
     if (!sum) return sn__pass_oom(err, "manager");
-    for (int i = 0; i < SN__N_PASSES; i++)
-        sum[i].pass = sn__passes[i].name, sum[i].nodes_before = -1;
+    for (int i = 0; i <= SN__N_PASSES; i++)
+        sum[i].pass = i < SN__N_PASSES ? sn__passes[i].name : "layout", sum[i].nodes_before = -1;
     int nodes0 = sn__live_nodes(g), rounds = 0, total = 0;
     size_t bytes0 = sn__const_bytes(g);
-    bool changed = true;
-    while (changed && rounds < o.max_iterations && st == SN_OK) {
-        changed = false;
-        rounds++;
-        for (int i = 0; i < SN__N_PASSES && st == SN_OK; i++) {
-            if (!(o.passes & (1u << i))) continue;
-            sn_pass_report r;
-            st = sn__passes[i].fn(g, &r, err);
-            if (st != SN_OK) {
-                sn_error_prefix(err, "optimisation pass %s", sn__passes[i].name);
-                break;
-            }
-            sn_pass_report *s = &sum[i];
-            if (s->nodes_before < 0) s->nodes_before = r.nodes_before;
-            s->nodes_after = r.nodes_after;
-            s->weight_bytes_removed += r.weight_bytes_removed;
-            if (r.changes > 0) {
-                /* The first round's detail is the interesting one; later rounds just add. */
-                if (s->changes == 0)
-                    memcpy(s->detail, r.detail, sizeof s->detail);
-                else if (!strstr(s->detail, "later rounds"))
-                    strncat(s->detail, " (more in later rounds)",
-                            sizeof s->detail - strlen(s->detail) - 1);
-                s->changes += r.changes;
-                total += r.changes;
-                changed = true;
-            } else if (s->changes == 0) {
-                memcpy(s->detail, r.detail, sizeof s->detail);
-            }
+    bool changed;
+    st = sn__rounds(g, &o, sum, &rounds, &total, &changed, err);
+    /* The layout comes last, on the fused graph (fewer nodes and weights to convert); the
+     * rounds then run again for whatever the conversion exposed (a Transpose pair to cancel). */
+    const bool nhwc = o.layout == SN_LAYOUT_NHWC;
+    if (st == SN_OK && nhwc) {
+        sn_pass_report r;
+        if ((st = sn_pass_layout(g, o.layout, &r, err)) != SN_OK)
+            sn_error_prefix(err, "optimisation pass layout");
+        if (st == SN_OK && sn__sum_report(&sum[SN__N_PASSES], &r)) {
+            total += r.changes;
+            st = sn__rounds(g, &o, sum, &rounds, &total, &changed, err);
         }
     }
     if (st == SN_OK && (st = sn_graph_compact(g)) != SN_OK)
@@ -136,6 +171,7 @@ sn_status sn_graph_optimize(sn_graph *g, const sn_optimize_options *opt, sn_pass
     int n = 0;
     for (int i = 0; i < SN__N_PASSES; i++)
         if (o.passes & (1u << i)) sum[n++] = sum[i];
+    if (nhwc) sum[n++] = sum[SN__N_PASSES];
     sn_pass_report *t = &sum[n++];
     memset(t, 0, sizeof *t);
     t->pass = "total";

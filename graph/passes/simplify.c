@@ -10,8 +10,9 @@
  * A removal must not change a shape at any batch size, so input and output are compared at
  * batch 1 and batch 2 (every batched dim scales linearly, so two sizes decide it). Removing the
  * node that produces a graph output keeps that output's tensor: its input's producer is made to
- * write it directly, when that input has no other reader. Flatten in front of Gemm is left in
- * place: Gemm takes 2-D operands, and the engine's Flatten is one copy of a small tensor.
+ * write it directly, when that input has no other reader. A Flatten (axis 1) in front of a Gemm
+ * is taken by the Gemm (flatten_a=1 reads its A as [N, features] in place): the Flatten dies
+ * when nothing else reads it, which saves a node and a copy.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,7 @@ typedef struct sn__simp {
     sn_shape *s2; /* shapes at batch 2 */
     int *repl;    /* tensor -> the earlier tensor holding the same values */
     int *count;   /* readers per tensor, kept current as nodes are rewired */
-    int removed, composed;
+    int removed, composed, flattens;
 } sn__simp;
 
 static bool sn__same(const sn__simp *c, int a, int b) {
@@ -151,6 +152,29 @@ static sn_status sn__compose_transpose(sn__simp *c, int ni, int zi, bool *done, 
     return SN_OK;
 }
 
+/* Gemm ni reading a Flatten (axis 1) of a rank >= 2 tensor reads that tensor with
+ * flatten_a=1 instead; the Flatten dies once nothing reads it. */
+static sn_status sn__gemm_takes_flatten(sn__simp *c, int ni, int zi, sn_error *err) {
+    sn_graph *g = c->g;
+    const sn_node *z = &g->nodes[zi];
+    int x = z->inputs[0], f = z->outputs[0], r = g->tensors[x].shape.rank;
+    int64_t axis = sn_node_attr_int(z, "axis", 1);
+    if (z->op != SN_OP_FLATTEN || r < 2 || (axis != 1 && axis != 1 - r) ||
+        g->nodes[ni].inputs[0] != f || sn_node_attr_int(&g->nodes[ni], "transA", 0) != 0)
+        return SN_OK;
+    sn_status st = sn__node_set_int(g, ni, "flatten_a", 1, err);
+    if (st != SN_OK) return st;
+    g->nodes[ni].inputs[0] = x;
+    c->count[f]--;
+    c->count[x]++;
+    if (c->count[f] == 0 && !(g->tensors[f].flags & SN_TENSOR_OUTPUT)) {
+        g->nodes[zi].dead = true;
+        c->count[x]--;
+    }
+    c->flattens++;
+    return SN_OK;
+}
+
 /* The input a node passes through unchanged, or -1. */
 static int sn__noop_input(const sn__simp *c, const sn_node *n) {
     const sn_graph *g = c->g;
@@ -214,6 +238,8 @@ sn_status sn_pass_simplify(sn_graph *g, sn_pass_report *r, sn_error *err) {
         } else if (n->op == SN_OP_TRANSPOSE) {
             bool done;
             st = sn__compose_transpose(&c, ni, zi, &done, err);
+        } else if (n->op == SN_OP_GEMM) {
+            st = sn__gemm_takes_flatten(&c, ni, zi, err);
         }
     }
     /* Readers in topological order were remapped as they were visited; graph outputs are never
@@ -221,8 +247,9 @@ sn_status sn_pass_simplify(sn_graph *g, sn_pass_report *r, sn_error *err) {
 done:
     free(order), free(c.s2), free(c.repl), free(c.count);
     if (r)
-        snprintf(r->detail, sizeof r->detail, "removed %d pass-through nodes, composed %d chains",
-                 c.removed, c.composed);
-    sn__report_end(r, g, c.removed + c.composed);
+        snprintf(r->detail, sizeof r->detail,
+                 "removed %d pass-through nodes, composed %d chains, %d Flatten taken by Gemm",
+                 c.removed, c.composed, c.flattens);
+    sn__report_end(r, g, c.removed + c.composed + c.flattens);
     return st;
 }

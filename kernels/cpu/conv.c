@@ -5,6 +5,8 @@
  *   - one input channel per group (depthwise, with any channel multiplier): the direct kernel
  *     in conv_depthwise.c;
  *   - otherwise im2col into the scratch buffer, then one sgemm per group.
+ * Channels-last (NHWC) convolutions take their own paths, in conv_nhwc.c and
+ * conv_depthwise_nhwc.c.
  * Bias, residual and activation are applied together in one pass after each image's GEMM, while
  * the image's output is still warm. sgemm is never called from inside an OpenMP region because
  * OpenBLAS runs its own threads.
@@ -29,6 +31,9 @@ static bool conv_is_pointwise(const sn_conv2d_params *p) {
 static bool conv_is_depthwise(const sn_conv2d_params *p) { return p->group == p->c; }
 
 size_t sn_cpu_conv2d_scratch(const sn_conv2d_params *p, int threads) {
+    if (p->nhwc)
+        return conv_is_depthwise(p) ? sn__conv2d_depthwise_nhwc_scratch(p, threads)
+                                    : sn__conv2d_nhwc_scratch(p, threads);
     if (conv_is_depthwise(p)) return sn__conv2d_depthwise_scratch(p, threads);
     if (conv_is_pointwise(p)) return 0;
     int64_t rows = p->c / p->group * p->win.kh * p->win.kw;
@@ -73,6 +78,24 @@ void sn_cpu_bias_act_f32(float *restrict y, int64_t n, float bias, const float *
             for (int64_t i = 0; i < len; i++) yc[i] += bias;
         }
         sn_activate_array(yc, (long)len, act, alpha, beta);
+    }
+}
+
+void sn_cpu_rows_bias_act_f32(float *y, int64_t rows, int64_t m, const float *b, const float *z,
+                              sn_activation act, float alpha, float beta, int threads) {
+    if (!b && !z && act == SN_ACT_NONE) return;
+#pragma omp parallel for num_threads(threads) schedule(static) \
+    if (threads > 1 && rows * m >= SN__PAR_MIN_WORK)
+    for (int64_t r = 0; r < rows; r++) {
+        float *yr = y + r * m;
+        const float *zr = z ? z + r * m : NULL;
+        /* The bias row rides in the z slot when there is no residual: one pass either way. */
+        if (b && zr) {
+            float *restrict yv = yr;
+#pragma omp simd
+            for (int64_t j = 0; j < m; j++) yv[j] += b[j];
+        }
+        sn_cpu_bias_act_f32(yr, m, 0.0f, zr ? zr : b, 1.0f, act, alpha, beta);
     }
 }
 
@@ -123,6 +146,13 @@ static void conv_epilogue(const sn_conv2d_params *p, const float *b, const float
 void sn_cpu_conv2d_f32(const sn_conv2d_params *p, const float *x, const float *w, const float *b,
                        const float *z, float *y, void *scratch, int threads) {
     if (threads < 1) threads = 1;
+    if (p->nhwc) {
+        if (conv_is_depthwise(p))
+            sn__conv2d_depthwise_nhwc_f32(p, x, w, b, z, y, scratch, threads);
+        else
+            sn__conv2d_nhwc_f32(p, x, w, b, z, y, scratch, threads);
+        return;
+    }
     if (conv_is_depthwise(p)) {
         sn__conv2d_depthwise_f32(p, x, w, b, z, y, scratch, threads);
         return;

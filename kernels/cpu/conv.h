@@ -7,6 +7,7 @@
 #ifndef SN_CPU_CONV_H
 #define SN_CPU_CONV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,13 +48,16 @@ static inline void sn_window_valid_range(int64_t off, int64_t step, int64_t len,
 }
 
 /* y = act(conv(x, w) + b + z) over NCHW tensors: x[n,c,h,w], w[m,c/group,kh,kw], b[m] or NULL,
- * z[n,m,oh,ow] or NULL, y[n,m,oh,ow]. */
+ * z[n,m,oh,ow] or NULL, y[n,m,oh,ow]. With nhwc: x[n,h,w,c], w[m,kh,kw,c/group] (OHWI: one
+ * output channel's taps are one contiguous row, as in NCHW, so a GEMM reads W^T directly and
+ * BatchNorm folding scales rows either way), z and y [n,oh,ow,m]. */
 typedef struct sn_conv2d_params {
     int64_t n, c, h, w; /* input */
     int64_t m, group;   /* output channels, groups (c and m are multiples of group) */
     sn_window2d win;
     sn_activation act;
     float act_alpha, act_beta;
+    bool nhwc;
 } sn_conv2d_params;
 
 /* Bytes of scratch sn_cpu_conv2d_f32 needs with this many threads: the im2col column matrix of
@@ -71,9 +75,23 @@ void sn__conv2d_depthwise_f32(const sn_conv2d_params *p, const float *x, const f
                               const float *b, const float *z, float *y, void *scratch,
                               int threads);
 
+/* Internal to conv.c: the NHWC paths (conv_nhwc.c, conv_depthwise_nhwc.c) and their scratch. */
+size_t sn__conv2d_nhwc_scratch(const sn_conv2d_params *p, int threads);
+void sn__conv2d_nhwc_f32(const sn_conv2d_params *p, const float *x, const float *w,
+                         const float *b, const float *z, float *y, void *scratch, int threads);
+size_t sn__conv2d_depthwise_nhwc_scratch(const sn_conv2d_params *p, int threads);
+void sn__conv2d_depthwise_nhwc_f32(const sn_conv2d_params *p, const float *x, const float *w,
+                                   const float *b, const float *z, float *y, void *scratch,
+                                   int threads);
+
 /* The epilogue, in one pass over y: y[i] = act(y[i] + bias + zscale * z[i]) for n floats
  * (z may be NULL, and must not overlap y). */
 void sn_cpu_bias_act_f32(float *y, int64_t n, float bias, const float *z, float zscale,
                          sn_activation act, float alpha, float beta);
+
+/* The channels-last epilogue: rows of m floats, y[r][j] = act(y[r][j] + b[j] + z[r][j]) (b and
+ * z may be NULL), rows split over up to `threads` OpenMP threads. */
+void sn_cpu_rows_bias_act_f32(float *y, int64_t rows, int64_t m, const float *b, const float *z,
+                              sn_activation act, float alpha, float beta, int threads);
 
 #endif

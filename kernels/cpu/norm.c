@@ -44,3 +44,42 @@ void sn_cpu_bias_add_f32(const float *x, int64_t n, int64_t c, int64_t inner, co
     if (nt > 1 && planes * inner >= SN__PAR_MIN_WORK)
     for (int64_t p = 0; p < planes; p++) add_plane(x + p * inner, inner, b[p % c], y + p * inner);
 }
+
+/* Channels-last: the per-channel (a, b) are computed for a block of channels at a time, then
+ * applied to every row; rows are split over the threads. */
+#define SN__NORM_BLOCK 256
+
+void sn_cpu_batchnorm_nhwc_f32(const float *x, int64_t rows, int64_t c, const float *scale,
+                               const float *bias, const float *mean, const float *var, float eps,
+                               float *y, int threads) {
+    const int nt = threads > 0 ? threads : 1;
+    for (int64_t c0 = 0; c0 < c; c0 += SN__NORM_BLOCK) {
+        const int64_t len = c - c0 < SN__NORM_BLOCK ? c - c0 : SN__NORM_BLOCK;
+        float a[SN__NORM_BLOCK], b[SN__NORM_BLOCK];
+        for (int64_t j = 0; j < len; j++) {
+            a[j] = scale[c0 + j] / sqrtf(var[c0 + j] + eps);
+            b[j] = bias[c0 + j] - mean[c0 + j] * a[j];
+        }
+#pragma omp parallel for num_threads(nt) schedule(static) \
+    if (nt > 1 && rows * len >= SN__PAR_MIN_WORK)
+        for (int64_t r = 0; r < rows; r++) {
+            const float *xr = x + r * c + c0;
+            float *yr = y + r * c + c0;
+#pragma omp simd
+            for (int64_t j = 0; j < len; j++) yr[j] = xr[j] * a[j] + b[j];
+        }
+    }
+}
+
+void sn_cpu_bias_add_nhwc_f32(const float *x, int64_t rows, int64_t c, const float *b, float *y,
+                              int threads) {
+    const int nt = threads > 0 ? threads : 1;
+#pragma omp parallel for num_threads(nt) schedule(static) \
+    if (nt > 1 && rows * c >= SN__PAR_MIN_WORK)
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xr = x + r * c;
+        float *yr = y + r * c;
+#pragma omp simd
+        for (int64_t j = 0; j < c; j++) yr[j] = xr[j] + b[j];
+    }
+}

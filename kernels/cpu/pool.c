@@ -99,6 +99,10 @@ static void avg_plane(const sn_pool2d_params *p, const pool_cols *cols, const fl
 }
 
 void sn_cpu_max_pool2d_f32(const sn_pool2d_params *p, const float *x, float *y, int threads) {
+    if (p->nhwc) {
+        sn__max_pool2d_nhwc_f32(p, x, y, threads);
+        return;
+    }
     const int64_t planes = p->n * p->c, in_sz = p->h * p->w, out_sz = p->win.oh * p->win.ow;
     const int nt = threads > 0 ? threads : 1;
     pool_cols cols;
@@ -109,6 +113,10 @@ void sn_cpu_max_pool2d_f32(const sn_pool2d_params *p, const float *x, float *y, 
 }
 
 void sn_cpu_avg_pool2d_f32(const sn_pool2d_params *p, const float *x, float *y, int threads) {
+    if (p->nhwc) {
+        sn__avg_pool2d_nhwc_f32(p, x, y, threads);
+        return;
+    }
     const int64_t planes = p->n * p->c, in_sz = p->h * p->w, out_sz = p->win.oh * p->win.ow;
     const int nt = threads > 0 ? threads : 1;
     pool_cols cols;

@@ -67,23 +67,29 @@ static void sn__axis_fill(sn__axis_tab *t, int64_t in_len, int64_t out_len, doub
     }
 }
 
+/* The row and column tables in the scratch. */
+static void sn__tables(void *scratch, int64_t ih, int64_t iw, int64_t oh, int64_t ow,
+                       const sn_resize_params *p, sn__axis_tab *th, sn__axis_tab *tw) {
+    /* int64 tables first keep every array naturally aligned. */
+    char *s = (char *)scratch;
+    th->i0 = (int64_t *)s;
+    th->i1 = th->i0 + oh;
+    tw->i0 = th->i1 + oh;
+    tw->i1 = tw->i0 + ow;
+    th->w0 = (float *)(tw->i1 + ow);
+    th->w1 = th->w0 + oh;
+    tw->w0 = th->w1 + oh;
+    tw->w1 = tw->w0 + ow;
+    sn__axis_fill(th, ih, oh, p->scale_h, p);
+    sn__axis_fill(tw, iw, ow, p->scale_w, p);
+}
+
 void sn_cpu_resize_f32(const float *x, int64_t planes, int64_t ih, int64_t iw, float *y,
                        int64_t oh, int64_t ow, const sn_resize_params *p, void *scratch,
                        int threads) {
     if (planes == 0 || oh == 0 || ow == 0) return;
     sn__axis_tab th, tw;
-    /* int64 tables first keep every array naturally aligned. */
-    char *s = (char *)scratch;
-    th.i0 = (int64_t *)s;
-    th.i1 = th.i0 + oh;
-    tw.i0 = th.i1 + oh;
-    tw.i1 = tw.i0 + ow;
-    th.w0 = (float *)(tw.i1 + ow);
-    th.w1 = th.w0 + oh;
-    tw.w0 = th.w1 + oh;
-    tw.w1 = tw.w0 + ow;
-    sn__axis_fill(&th, ih, oh, p->scale_h, p);
-    sn__axis_fill(&tw, iw, ow, p->scale_w, p);
+    sn__tables(scratch, ih, iw, oh, ow, p, &th, &tw);
 
     const int nt = threads > 0 ? threads : 1;
     const int64_t rows = planes * oh;
@@ -104,6 +110,40 @@ void sn_cpu_resize_f32(const float *x, int64_t planes, int64_t ih, int64_t iw, f
             int64_t a = tw.i0[ox], b = tw.i1[ox];
             float wx0 = tw.w0[ox], wx1 = tw.w1[ox];
             yr[ox] = wy0 * (wx0 * r0[a] + wx1 * r0[b]) + wy1 * (wx0 * r1[a] + wx1 * r1[b]);
+        }
+    }
+}
+
+/* Channels-last: each output pixel blends whole pixels (c contiguous floats) of the input, so
+ * the inner loop runs along the channels. */
+void sn_cpu_resize_nhwc_f32(const float *x, int64_t n, int64_t ih, int64_t iw, int64_t c,
+                            float *y, int64_t oh, int64_t ow, const sn_resize_params *p,
+                            void *scratch, int threads) {
+    if (n == 0 || c == 0 || oh == 0 || ow == 0) return;
+    sn__axis_tab th, tw;
+    sn__tables(scratch, ih, iw, oh, ow, p, &th, &tw);
+    const int nt = threads > 0 ? threads : 1;
+    const int64_t rows = n * oh;
+    const int linear = p->mode == SN_INTERP_LINEAR;
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && rows * ow * c > 32768)
+    for (int64_t r = 0; r < rows; r++) {
+        int64_t img = r / oh, oy = r % oh;
+        const float *image = x + img * ih * iw * c;
+        const float *r0 = image + th.i0[oy] * iw * c, *r1 = image + th.i1[oy] * iw * c;
+        const float wy0 = th.w0[oy], wy1 = th.w1[oy];
+        for (int64_t ox = 0; ox < ow; ox++) {
+            float *restrict yp = y + (r * ow + ox) * c;
+            const float *a0 = r0 + tw.i0[ox] * c;
+            if (!linear) {
+                for (int64_t j = 0; j < c; j++) yp[j] = a0[j];
+                continue;
+            }
+            const float *b0 = r0 + tw.i1[ox] * c, *a1 = r1 + tw.i0[ox] * c,
+                        *b1 = r1 + tw.i1[ox] * c;
+            const float wx0 = tw.w0[ox], wx1 = tw.w1[ox];
+#pragma omp simd
+            for (int64_t j = 0; j < c; j++)
+                yp[j] = wy0 * (wx0 * a0[j] + wx1 * b0[j]) + wy1 * (wx0 * a1[j] + wx1 * b1[j]);
         }
     }
 }

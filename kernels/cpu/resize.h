@@ -36,4 +36,9 @@ void sn_cpu_resize_f32(const float *x, int64_t planes, int64_t ih, int64_t iw, f
                        int64_t oh, int64_t ow, const sn_resize_params *p, void *scratch,
                        int threads);
 
+/* Channels-last: y[n, oh, ow, c] = resize(x[n, ih, iw, c]); same tables and scratch. */
+void sn_cpu_resize_nhwc_f32(const float *x, int64_t n, int64_t ih, int64_t iw, int64_t c,
+                            float *y, int64_t oh, int64_t ow, const sn_resize_params *p,
+                            void *scratch, int threads);
+
 #endif

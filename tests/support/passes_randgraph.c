@@ -4,7 +4,8 @@
  * hundred seeds cover fusions, folds and their corner cases: grouped/strided/dilated convs,
  * BatchNorm after Conv and FusedConv, biases as BiasAdd or broadcasting Add, all activations
  * with random parameters, residual Adds (and Adds that broadcast and so must not fuse),
- * constant-only subgraphs, duplicates, pass-through nodes, dead branches and extra outputs.
+ * constant-only subgraphs, duplicates, pass-through nodes, dead branches, extra outputs, and
+ * the pools, Concat, Pad, Softmax and Resize whose attributes the layout pass remaps.
  */
 #include <math.h>
 #include <stdio.h>
@@ -223,10 +224,52 @@ static int sn__passthrough(sn__gen *q, int x) {
     }
 }
 
+/* One of the ops the layout pass rewrites: a pool, GlobalAveragePool, Concat (with a conv of
+ * x, along channels or a spatial axis), Pad, Softmax or Resize. */
+static int sn__layout_op(sn__gen *q, int x) {
+    if (q->st != SN_OK) return -1;
+    sn_shape s = sn__sh(q, x);
+    int64_t k2[2] = {2, 2}, s2[2] = {2, 2}, p4[4] = {0, 1, 1, 0};
+    switch (sn__ri(q, 0, 6)) {
+    case 0: {
+        if (s.d[2] < 3 || s.d[3] < 3) return sn__activation(q, x);
+        bool max = sn__chance(q, 0.5);
+        sn_attr a[4] = {sn_attr_ints("kernel_shape", k2, 2), sn_attr_ints("strides", s2, 2),
+                        sn_attr_ints("pads", p4, 4), sn_attr_int("ceil_mode", sn__ri(q, 0, 1))};
+        return sn__node(q, max ? SN_OP_MAX_POOL : SN_OP_AVG_POOL, &x, 1, a, 4);
+    }
+    case 1: return sn__unary(q, SN_OP_GLOBAL_AVG_POOL, x);
+    case 2: {
+        int axis = sn__chance(q, 0.7) ? 1 : sn__ri(q, 2, 3);
+        int ins[2] = {x, sn__conv(q, x, axis == 1 ? 0 : (int)s.d[1], true)};
+        if (sn__chance(q, 0.5)) ins[0] = ins[1], ins[1] = x;
+        sn_attr a = sn_attr_int("axis", sn__chance(q, 0.5) ? axis : axis - 4);
+        return sn__node(q, SN_OP_CONCAT, ins, 2, &a, 1);
+    }
+    case 3: {
+        int64_t pads[8];
+        for (int i = 0; i < 8; i++) pads[i] = i % 4 == 0 ? 0 : sn__ri(q, 0, 2);
+        sn_attr a[2] = {sn_attr_ints("pads", pads, 8), sn_attr_int("mode", sn__ri(q, 0, 2))};
+        if (s.d[1] < 3 || s.d[2] < 3 || s.d[3] < 3) a[1] = sn_attr_int("mode", 0);
+        return sn__node(q, SN_OP_PAD, &x, 1, a, 2);
+    }
+    case 4: {
+        int axis = sn__ri(q, 1, 3); /* not the batch */
+        sn_attr a = sn_attr_int("axis", sn__chance(q, 0.5) ? axis : axis - 4);
+        return sn__node(q, SN_OP_SOFTMAX, &x, 1, &a, 1);
+    }
+    default: { /* sizes stay within 1..24 */
+        float sc[4] = {1, 1, s.d[2] >= 12 ? 0.5f : 2.0f, s.d[3] >= 12 ? 0.5f : 2.0f};
+        sn_attr a[2] = {sn_attr_floats("scales", sc, 4), sn_attr_int("mode", sn__ri(q, 0, 1))};
+        return sn__node(q, SN_OP_RESIZE, &x, 1, a, 2);
+    }
+    }
+}
+
 /* One random step from x; returns the new current tensor. */
 static int sn__step(sn__gen *q, int x) {
     int y, ins[2];
-    switch (sn__ri(q, 0, 11)) {
+    switch (sn__ri(q, 0, 12)) {
     case 0:
     case 1: y = sn__conv(q, x, 0, false); break;
     case 2: y = sn__bn(q, sn__conv(q, x, 0, false)); break;
@@ -284,6 +327,7 @@ static int sn__step(sn__gen *q, int x) {
         y = sn__node(q, SN_OP_ADD, ins, 2, NULL, 0);
         break;
     }
+    case 11: y = sn__layout_op(q, x); break;
     default:
         if (q->st == SN_OK && !(q->g->tensors[x].flags & (SN_TENSOR_OUTPUT | SN_TENSOR_INPUT)))
             q->st = sn_graph_add_output(q->g, x); /* an intermediate graph output */

@@ -63,6 +63,7 @@ sn_status sn_pt_run(const sn_graph *g, int batch, float *const *inputs, int thre
     opt.device = SN_DEVICE_CPU;
     opt.threads = threads;
     opt.max_batch = batch;
+    opt.optimize = 0; /* the graph exactly as given: it is what the tests compare */
     if ((st = sn_engine_create(m, &opt, &e, err)) != SN_OK) goto done;
     const sn_graph *mg = sn_model_graph(m);
     res->n = mg->n_outputs;
@@ -110,6 +111,25 @@ double sn_pt_compare(const sn_pt_outputs *got, const sn_pt_outputs *want) {
         }
     }
     return worst;
+}
+
+double sn_pt_noise_floor(const sn_graph *g, int batch, float *const *in, const sn_pt_outputs *ref,
+                         sn_rng *rng, sn_error *err) {
+    float **p = sn_pt_random_inputs(g, batch, rng);
+    if (!p) return INFINITY;
+    for (int i = 0; i < g->n_inputs; i++) {
+        int64_t n = sn__numel_at(g, g->inputs[i], batch);
+        for (int64_t k = 0; k < n; k++)
+            p[i][k] = (float)((double)in[i][k] * (1.0 + sn_rng_uniform(rng, -0x1p-23, 0x1p-23)));
+    }
+    sn_pt_outputs pert;
+    double floor_ = INFINITY;
+    if (sn_pt_run(g, batch, p, 1, &pert, err) == SN_OK) {
+        floor_ = sn_pt_compare(&pert, ref);
+        sn_pt_outputs_free(&pert);
+    }
+    sn_pt_inputs_free(g, p);
+    return floor_;
 }
 
 int sn_pt_count_op(const sn_graph *g, sn_op op) {

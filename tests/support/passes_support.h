@@ -34,14 +34,20 @@ void sn_pt_outputs_free(sn_pt_outputs *res);
  * counts differ or anything is not finite). */
 double sn_pt_compare(const sn_pt_outputs *got, const sn_pt_outputs *want);
 
+/* How far one-ulp noise on the inputs moves g's outputs (sn_pt_compare against ref, which is
+ * g's output for `in`): the rounding error any equally valid evaluation may show. */
+double sn_pt_noise_floor(const sn_graph *g, int batch, float *const *in, const sn_pt_outputs *ref,
+                         sn_rng *rng, sn_error *err);
+
 /* Live nodes with op `op`. */
 int sn_pt_count_op(const sn_graph *g, sn_op op);
 
 /* A random DAG on input [N, C, H, W] (dynamic batch): convs (grouped, strided, dilated, biased
  * or not), BatchNorms, BiasAdds, every fusable activation, residual and broadcasting Adds,
  * constant-only subgraphs, duplicate nodes, pass-through nodes (Identity, x*1, x+0, Reshape and
- * Transpose chains), dead branches, extra graph outputs and a Flatten-Gemm head with BN, bias
- * and activation. Validated and shape-inferred. */
+ * Transpose chains), dead branches, extra graph outputs, the ops whose axes or attributes the
+ * layout pass rewrites (pools, Concat, Pad, Softmax, Resize) and a Flatten-Gemm head with BN,
+ * bias and activation. Validated and shape-inferred. */
 sn_status sn_pt_random_graph(uint64_t seed, sn_graph **out, sn_error *err);
 
 /* --- building small graphs by hand (passes_build.c; these assert with Criterion) -------- */

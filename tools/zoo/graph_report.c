@@ -70,8 +70,9 @@ static void sn__put_activation(sn__buf *b, const sn_node *n) {
 }
 
 static bool sn__is_brief_attr(const char *name) {
-    static const char *const known[] = {"kernel_shape", "strides",    "pads",      "dilations",
-                                        "group",        "activation", "act_alpha", "act_beta"};
+    static const char *const known[] = {"kernel_shape", "strides",   "pads",
+                                        "dilations",    "group",     "activation",
+                                        "act_alpha",    "act_beta",  "layout"};
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (!strcmp(name, known[i])) return true;
     return false;
@@ -92,14 +93,17 @@ void sn_report_node_attrs(const sn_graph *g, const sn_node *n, const sn_shape *s
     if (!size) return;
     buf[0] = '\0';
     int cnt;
+    const bool nhwc = sn_node_attr_int(n, "layout", SN_LAYOUT_NCHW) == SN_LAYOUT_NHWC;
     const int64_t *v = sn_node_attr_ints(n, "kernel_shape", &cnt);
+    if (nhwc) sn__put(&b, " nhwc");
     if (v) {
         sn__put(&b, " k");
         sn__put_ints(&b, v, cnt, "x");
     } else if ((n->op == SN_OP_CONV || n->op == SN_OP_FUSED_CONV) && n->n_inputs > 1 &&
                n->inputs[1] >= 0 && n->inputs[1] < g->n_tensors && shapes[n->inputs[1]].rank == 4) {
-        sn__put(&b, " k%lldx%lld", (long long)shapes[n->inputs[1]].d[2],
-                (long long)shapes[n->inputs[1]].d[3]);
+        const int k0 = nhwc ? 1 : 2; /* OHWI or OIHW */
+        sn__put(&b, " k%lldx%lld", (long long)shapes[n->inputs[1]].d[k0],
+                (long long)shapes[n->inputs[1]].d[k0 + 1]);
     }
     if ((v = sn_node_attr_ints(n, "strides", &cnt)) && !sn__all(v, cnt, 1))
         sn__put_pair(&b, "s", v, cnt);
