@@ -1,0 +1,86 @@
+/*
+ * cuda_engine.h - the CUDA backend's per-engine state, shared by its two halves:
+ * backend_cuda.c (device, streams, planning, compiling, uploading: create / prepare / destroy)
+ * and cuda_exec.c (running a batch: staged through pinned memory with one H2D and one D2H copy
+ * and a CUDA graph per batch size, or on a caller's stream with the caller's device pointers).
+ */
+#ifndef SN_CUDA_ENGINE_H
+#define SN_CUDA_ENGINE_H
+
+#include <stdbool.h>
+
+#include "backend.h"
+#include "codegen.h"
+#include "cuda_api.h"
+#include "gpu_plan.h"
+#include "kernel_cache.h"
+
+typedef enum sn__step_kind {
+    SN__STEP_NODE = 0,     /* a kernel of a graph node */
+    SN__STEP_CAST_IN = 1,  /* graph input i: f32 in the input block -> storage type */
+    SN__STEP_CAST_OUT = 2, /* graph output i: storage -> f32 in the output block */
+    SN__STEP_COPY_OUT = 3  /* graph output i: device-to-device copy into the output block */
+} sn__step_kind;
+
+typedef struct sn__step {
+    sn__step_kind kind;
+    int node;         /* SN__STEP_NODE: the graph node */
+    int tensor;       /* casts and copies: the graph tensor */
+    int io;           /* casts and copies: the graph input / output index */
+    sn_cuda_kernel k; /* launch shape and arguments (source freed once compiled) */
+    CUmodule module;
+    CUfunction fn;
+    CUdeviceptr aux[SN_CUDA_MAX_AUX];
+} sn__step;
+
+/* Where the graph inputs and outputs are on the device for one run. */
+typedef struct sn__io {
+    CUdeviceptr *in, *out;
+} sn__io;
+
+#define SN__RING 2 /* pinned staging slots */
+
+typedef struct sn__cuda {
+    sn_backend_config cfg;
+    const sn_cuda_driver *cu;
+    CUdevice dev;
+    CUcontext ctx; /* the device's primary context (retained) */
+    int arch;      /* what NVRTC compiles for: 10*major + minor */
+    char device_name[128];
+    sn_gpu_precision prec;
+    CUstream copy, compute;
+    CUevent h2d_done, compute_done, last_done, d2h_done[SN__RING];
+    bool last_recorded;
+
+    const sn_graph *g;
+    sn_gpu_plan plan;
+    sn__step *steps;
+    int n_steps;
+    CUdeviceptr arena, weights, io_in, io_out;
+    size_t weight_bytes;
+    CUdeviceptr *wptr;          /* per tensor: a constant's device copy (0 if not uploaded) */
+    size_t *in_unit, *out_unit; /* per graph input / output: host bytes at batch 1 */
+    bool *in_batched, *out_batched;
+    size_t io_in_bytes, io_out_bytes; /* at max_batch */
+    void *pinned_in[SN__RING], *pinned_out[SN__RING];
+    int ring;
+    sn__io io;           /* scratch for the run in progress */
+    CUgraphExec *graphs; /* per batch (index batch - 1), made on first use */
+    bool use_graphs;     /* SENTINEL_CUDA_GRAPHS=0 turns them off */
+    sn_kcache_stats cache;
+    double compile_seconds;
+} sn__cuda;
+
+/* Bytes of graph input / output i at `batch` on the host (f32), and the packed, 256-aligned
+ * offsets of every one of them in the staging and device blocks. */
+size_t sn__cuda_in_bytes(const sn__cuda *s, int i, int batch);
+size_t sn__cuda_out_bytes(const sn__cuda *s, int i, int batch);
+size_t sn__cuda_pack(const sn__cuda *s, bool inputs, int batch, size_t *offsets);
+
+/* cuda_exec.c */
+sn_status sn__cuda_run(void *state, int batch, const void *const *inputs, void *const *outputs,
+                       sn_error *err);
+sn_status sn__cuda_run_device(void *state, int batch, const void *const *inputs,
+                              void *const *outputs, void *stream, sn_error *err);
+
+#endif

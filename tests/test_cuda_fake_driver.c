@@ -1,0 +1,272 @@
+/*
+ * test_cuda_fake_driver.c - the CUDA backend's host side, end to end, on a machine without a
+ * GPU: the test re-runs itself with tests/fake_cuda's libcuda.so.1 first on the library path
+ * (a driver that allocates host memory and checks launches instead of running them), and the
+ * child tests build GPU engines for zoo models - real NVRTC compiles, module loads that check
+ * every entry point is in its cubin, weight upload, staging, CUDA graph capture per batch size
+ * and replay, device runs, out-of-memory errors with the bytes asked, AUTO's fallback with its
+ * reason. Output values are not checked here (nothing computes them); tests/test_gpu_*.c do
+ * that on a real GPU.
+ */
+#include <criterion/criterion.h>
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "test_support.h"
+
+#if !defined(SENTINEL_HAVE_CUDA) || !defined(SN_FAKE_CUDA_DIR)
+Test(cuda_fake, skipped) { cr_skip_test("built without the CUDA toolkit (SENTINEL_HAVE_CUDA)"); }
+#else
+
+#include "cuda_api.h"
+#include "gpu_cases.h"
+#include "model.h"
+#include "zoo.h"
+
+typedef struct sn_fake_cuda_stats {
+    int allocs, frees, launches, captured, graph_launches, modules, h2d, d2h, d2d;
+    size_t bytes_in_use, peak_bytes;
+    int bad_launches;
+    char last_bad[256];
+} sn_fake_cuda_stats;
+
+static bool in_child(void) { return getenv("SN_FAKE_CUDA_CHILD") != NULL; }
+
+/* The parent: run every cuda_fake_child test under the fake driver and check they passed. */
+Test(cuda_fake, host_side_under_a_fake_driver, .timeout = 900) {
+    if (in_child()) cr_skip_test("this is the child run");
+    sn_error e = {0};
+    if (!sn_nvrtc_get(&e)) cr_skip_test("NVRTC is not available: %s", e.message);
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    cr_assert_gt(n, 0);
+    self[n] = '\0';
+    char *cache = sn_test_mkdtemp();
+    char cmd[9000];
+    /* BXFI_MAP would make the child believe it is one of Criterion's own workers. */
+    snprintf(cmd, sizeof cmd,
+             "env -u BXFI_MAP SN_FAKE_CUDA_CHILD=1 SENTINEL_CACHE_DIR='%s' "
+             "LD_LIBRARY_PATH='%s'${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} "
+             "'%s' --jobs 1 --verbose --filter 'cuda_fake_child/*' 2>&1",
+             cache, SN_FAKE_CUDA_DIR, self);
+    char *out = NULL;
+    int sig = 0;
+    int rc = sn_test_run(cmd, &out, &sig);
+    cr_log_info("%s", out ? out : "");
+    cr_assert_eq(rc, 0, "child run failed (exit %d, signal %d):\n%s", rc, sig, out ? out : "");
+    cr_assert(out && strstr(out, "Failing: 0 | Crashing: 0"), "%s", out ? out : "");
+    cr_assert(strstr(out, "[PASS] cuda_fake_child::zoo_engines"), "%s", out);
+    free(out);
+    sn_test_rmtree(cache);
+    free(cache);
+}
+
+static sn_fake_cuda_stats *fake_stats(void) {
+    sn_error e = {0};
+    cr_assert_not_null(sn_cuda_driver_get(&e), "%s", e.message);
+    void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
+    cr_assert_not_null(lib, "the fake driver is not loaded");
+    sn_fake_cuda_stats *(*get)(void) =
+        (sn_fake_cuda_stats * (*)(void)) dlsym(lib, "sn_fake_cuda_stats_get");
+    cr_assert_not_null(get, "libcuda.so.1 is not the fake driver");
+    dlclose(lib);
+    return get();
+}
+
+#define CHILD_ONLY()                                                                               \
+    do {                                                                                           \
+        if (!in_child()) cr_skip_test("runs under the fake driver, from cuda_fake's test");        \
+    } while (0)
+
+static sn_model *zoo_model(const char *name) {
+    sn_graph *g = NULL;
+    sn_model *m = NULL;
+    sn_error e = {0};
+    cr_assert_eq(sn_zoo_build(name, 0, &g, &e), SN_OK, "%s", e.message);
+    cr_assert_eq(sn_model_from_graph(g, &m, &e), SN_OK, "%s", e.message);
+    return m;
+}
+
+/* Runs batches through an engine; buffers sized for max_batch. */
+static void run_batches(sn_engine *eng, const sn_model *m, const int *batches, int nb, int max) {
+    const sn_graph *g = sn_model_graph(m);
+    void *in[16], *out[16];
+    cr_assert_leq(g->n_inputs, 16);
+    cr_assert_leq(g->n_outputs, 16);
+    for (int i = 0; i < g->n_inputs; i++) {
+        size_t b = sn_engine_input_bytes(eng, i) * (size_t)max;
+        in[i] = calloc(1, b);
+    }
+    for (int i = 0; i < g->n_outputs; i++)
+        out[i] = calloc(1, sn_engine_output_bytes(eng, i) * (size_t)max);
+    for (int k = 0; k < nb; k++) {
+        sn_error e = {0};
+        cr_assert_eq(sn_engine_run(eng, batches[k], (const void *const *)in, out, &e), SN_OK,
+                     "batch %d: %s", batches[k], e.message);
+    }
+    for (int i = 0; i < g->n_inputs; i++) free(in[i]);
+    for (int i = 0; i < g->n_outputs; i++) free(out[i]);
+}
+
+Test(cuda_fake_child, zoo_engines, .timeout = 900) {
+    CHILD_ONLY();
+    static const char *const models[] = {"mobilenetv3_small", "squeezenet1_1", "resnet18"};
+    for (int mi = 0; mi < 3; mi++) {
+        sn_model *m = zoo_model(models[mi]);
+        for (int prec = 0; prec < 4; prec += 2) { /* fp32 and fp16 */
+            sn_fake_cuda_stats *fs = fake_stats(), before = *fs;
+            sn_engine_options o = SN_ENGINE_OPTIONS_INIT;
+            o.device = SN_DEVICE_GPU;
+            o.max_batch = 8;
+            o.precision = (sn_precision)prec;
+            sn_engine *eng = NULL;
+            sn_error e = {0};
+            cr_assert_eq(sn_engine_create(m, &o, &eng, &e), SN_OK, "%s: %s", models[mi], e.message);
+            cr_assert_eq(sn_engine_device(eng), SN_DEVICE_GPU);
+            cr_assert_null(sn_engine_fallback_reason(eng));
+            sn_engine_stats st = SN_ENGINE_STATS_INIT;
+            cr_assert_eq(sn_engine_get_stats(eng, &st), SN_OK);
+            cr_assert_gt(st.activation_bytes, 0);
+            cr_assert_gt(st.weight_bytes, 0);
+            cr_assert_leq(st.activation_bytes, st.naive_bytes);
+            int modules = fs->modules - before.modules;
+            cr_assert_gt(modules, 10, "%s: %d kernels loaded", models[mi], modules);
+            /* batch 3 twice: captured once, replayed; batch 8 and 1 get their own graphs */
+            const int batches[] = {3, 3, 8, 1, 3};
+            run_batches(eng, m, batches, 5, 8);
+            cr_assert_eq(fs->graph_launches - before.graph_launches, 5);
+            cr_assert_eq(fs->captured - before.captured, 3 * modules,
+                         "%s: %d launches captured for %d kernels", models[mi],
+                         fs->captured - before.captured, modules);
+            cr_assert_eq(fs->bad_launches, 0, "%s", fs->last_bad);
+            cr_assert_geq(fs->d2h - before.d2h, 5); /* one output block copy per run */
+            sn_engine_destroy(eng);
+            cr_assert_eq(fs->bytes_in_use, before.bytes_in_use, "device memory leaked");
+        }
+        sn_model_destroy(m);
+    }
+}
+
+Test(cuda_fake_child, graphs_off_launches_directly) {
+    CHILD_ONLY();
+    setenv("SENTINEL_CUDA_GRAPHS", "0", 1);
+    sn_model *m = zoo_model("seed-cnn");
+    sn_fake_cuda_stats *fs = fake_stats(), before = *fs;
+    sn_engine_options o = SN_ENGINE_OPTIONS_INIT;
+    o.device = SN_DEVICE_GPU;
+    o.max_batch = 4;
+    sn_engine *eng = NULL;
+    sn_error e = {0};
+    cr_assert_eq(sn_engine_create(m, &o, &eng, &e), SN_OK, "%s", e.message);
+    const int batches[] = {4, 2};
+    run_batches(eng, m, batches, 2, 4);
+    cr_assert_eq(fs->graph_launches, before.graph_launches);
+    cr_assert_eq(fs->launches - before.launches, 2 * (fs->modules - before.modules));
+    cr_assert_eq(fs->bad_launches, 0, "%s", fs->last_bad);
+    sn_engine_destroy(eng);
+    sn_model_destroy(m);
+    unsetenv("SENTINEL_CUDA_GRAPHS");
+}
+
+Test(cuda_fake_child, device_run_on_callers_pointers) {
+    CHILD_ONLY();
+    sn_model *m = zoo_model("seed-cnn");
+    sn_engine_options o = SN_ENGINE_OPTIONS_INIT;
+    o.device = SN_DEVICE_GPU;
+    o.max_batch = 2;
+    sn_engine *eng = NULL;
+    sn_error e = {0};
+    cr_assert_eq(sn_engine_create(m, &o, &eng, &e), SN_OK, "%s", e.message);
+    const sn_cuda_driver *cu = sn_cuda_driver_get(&e);
+    cr_assert_not_null(cu);
+    CUdeviceptr x, y;
+    cr_assert_eq(cu->cuMemAlloc(&x, sn_engine_input_bytes(eng, 0) * 2), CUDA_SUCCESS);
+    cr_assert_eq(cu->cuMemAlloc(&y, sn_engine_output_bytes(eng, 0) * 2), CUDA_SUCCESS);
+    const void *in[1] = {(const void *)(uintptr_t)x};
+    void *out[1] = {(void *)(uintptr_t)y};
+    sn_fake_cuda_stats *fs = fake_stats(), before = *fs;
+    cr_assert_eq(sn_engine_run_device(eng, 2, in, out, NULL, &e), SN_OK, "%s", e.message);
+    cr_assert_gt(fs->launches, before.launches);
+    cr_assert_eq(fs->bad_launches, 0, "%s", fs->last_bad);
+    cr_assert_eq(sn_engine_run_device(eng, 3, in, out, NULL, &e), SN_ERR_INVALID_ARGUMENT);
+    cu->cuMemFree(x);
+    cu->cuMemFree(y);
+    sn_engine_destroy(eng);
+    sn_model_destroy(m);
+}
+
+Test(cuda_fake_child, out_of_memory_names_the_bytes) {
+    CHILD_ONLY();
+    setenv("SN_FAKE_CUDA_MEM", "3000000", 1); /* 3 MB: resnet18's weights alone are 45 MB */
+    sn_model *m = zoo_model("resnet18");
+    sn_engine_options o = SN_ENGINE_OPTIONS_INIT;
+    o.device = SN_DEVICE_GPU;
+    sn_engine *eng = NULL;
+    sn_error e = {0};
+    cr_assert_eq(sn_engine_create(m, &o, &eng, &e), SN_ERR_OUT_OF_MEMORY, "%s", e.message);
+    cr_assert(strstr(e.message, "GPU out of memory") && strstr(e.message, "bytes"), "%s",
+              e.message);
+    cr_assert_null(eng);
+    /* AUTO runs on the CPU instead and says why. */
+    o.device = SN_DEVICE_AUTO;
+    cr_assert_eq(sn_engine_create(m, &o, &eng, &e), SN_OK, "%s", e.message);
+    cr_assert_eq(sn_engine_device(eng), SN_DEVICE_CPU);
+    const char *why = sn_engine_fallback_reason(eng);
+    cr_assert(why && strstr(why, "GPU backend failed") && strstr(why, "out of memory"), "%s",
+              why ? why : "(none)");
+    sn_engine_destroy(eng);
+    sn_model_destroy(m);
+    unsetenv("SN_FAKE_CUDA_MEM");
+}
+
+Test(cuda_fake_child, auto_prefers_the_gpu) {
+    CHILD_ONLY();
+    sn_model *m = zoo_model("seed-cnn");
+    sn_engine_options o = SN_ENGINE_OPTIONS_INIT;
+    sn_engine *eng = NULL;
+    sn_error e = {0};
+    cr_assert_eq(sn_engine_create(m, &o, &eng, &e), SN_OK, "%s", e.message);
+    cr_assert_eq(sn_engine_device(eng), SN_DEVICE_GPU);
+    cr_assert_null(sn_engine_fallback_reason(eng));
+    sn_engine_destroy(eng);
+    /* TF32 on a device older than Ampere is refused, and AUTO falls back. */
+    setenv("SN_FAKE_CUDA_CC", "75", 1);
+    o.device = SN_DEVICE_GPU;
+    o.precision = SN_PRECISION_TF32;
+    cr_assert_eq(sn_engine_create(m, &o, &eng, &e), SN_ERR_UNSUPPORTED, "%s", e.message);
+    cr_assert(strstr(e.message, "TF32"), "%s", e.message);
+    unsetenv("SN_FAKE_CUDA_CC");
+    sn_model_destroy(m);
+}
+
+Test(cuda_fake_child, op_cases_prepare) {
+    CHILD_ONLY();
+    for (int i = 0; i < sn_gpu_case_count(); i++) {
+        sn_graph *g = NULL;
+        sn_model *m = NULL;
+        sn_error e = {0};
+        cr_assert_eq(sn_gpu_case_build(i, &g, &e), SN_OK, "%s", e.message);
+        cr_assert_eq(sn_model_from_graph(g, &m, &e), SN_OK, "%s", e.message);
+        for (int prec = 0; prec < 4; prec++) {
+            sn_fake_cuda_stats *fs = fake_stats();
+            sn_engine_options o = SN_ENGINE_OPTIONS_INIT;
+            o.device = SN_DEVICE_GPU;
+            o.max_batch = 5;
+            o.optimize = 0;
+            o.precision = (sn_precision)prec;
+            sn_engine *eng = NULL;
+            cr_assert_eq(sn_engine_create(m, &o, &eng, &e), SN_OK, "%s: %s", sn_gpu_case_name(i),
+                         e.message);
+            const int batches[] = {5, 1};
+            run_batches(eng, m, batches, 2, 5);
+            cr_assert_eq(fs->bad_launches, 0, "%s: %s", sn_gpu_case_name(i), fs->last_bad);
+            sn_engine_destroy(eng);
+        }
+        sn_model_destroy(m);
+    }
+}
+
+#endif
