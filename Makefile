@@ -26,7 +26,7 @@ HAVE_CRITERION = $(shell pkg-config --exists criterion 2>/dev/null && echo ON ||
 
 section = @printf '\n==== %s ====\n' "$(1)"
 
-.PHONY: help deps deps-test build build-tests demo test unit asan fuzz clean
+.PHONY: help deps deps-test build build-tests demo test unit asan fuzz bundle clean
 
 help:
 	@echo "Sentinel - make targets:"
@@ -36,7 +36,8 @@ help:
 	@echo "  make build   configure ($(BUILD_DIR)/, Release) and build"
 	@echo "  make unit    build with tests and run ctest in $(BUILD_DIR)/"
 	@echo "  make asan    build and run the tests under ASan+UBSan in $(ASAN_DIR)/"
-	@echo "  make fuzz    run the .sgraph fuzzer for FUZZ_SECONDS (default 60) (scripts/fuzz.sh)"
+	@echo "  make fuzz    run the .sgraph and ONNX fuzzers for FUZZ_SECONDS each (default 60) (scripts/fuzz.sh)"
+	@echo "  make bundle  relocatable folder + tarball of programs, tests and libraries for a GPU machine"
 	@echo "  make clean   remove $(BUILD_DIR)/, $(ASAN_DIR)/ and build-fuzz/"
 
 deps:
@@ -95,6 +96,12 @@ fuzz: deps-test
 fuzz-run:
 	$(call section,fuzzing: scripts/fuzz.sh $(FUZZ_SECONDS))
 	bash scripts/fuzz.sh $(FUZZ_SECONDS)
+	$(call section,fuzzing: scripts/fuzz.sh $(FUZZ_SECONDS) onnx)
+	bash scripts/fuzz.sh $(FUZZ_SECONDS) onnx
+
+bundle: build-tests
+	$(call section,bundle: $(BUILD_DIR)/bundle.tar.xz)
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target bundle
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR) build-fuzz

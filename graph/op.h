@@ -33,9 +33,21 @@
  *               half_pixel), nearest_mode (sn_nearest_mode, default round_prefer_floor)
  *   MatMul      numpy matmul (broadcast batch dims; 1-D operands promoted)
  *   Gemm        in: A, B, C?   attrs: transA=0, transB=0, alpha=1, beta=1, and the fused
- *               activation attrs of FusedConv (so Dense+bias+act is one node).
- *               y = act(alpha*A'B' + beta*C), C broadcast to [M,N]
+ *               activation attrs of FusedConv (so Dense+bias+act is one node), flatten_a=0
+ *               and layout (below).  y = act(alpha*A'B' + beta*C), C broadcast to [M,N]
  *   Softmax     attrs: axis=-1 (opset 13: softmax along one axis)
+ *   Slice       attrs: starts, ends (ints, one per sliced axis), axes (default 0..n-1), steps
+ *               (default 1, never 0); ONNX clamping; any dtype
+ *
+ * Layout. Conv, FusedConv, MaxPool, AveragePool, GlobalAveragePool, BatchNormalization, BiasAdd
+ * and Resize take `layout` (int sn_layout: 1 NCHW, the default, or 2 NHWC). With NHWC their
+ * 4-D activations (X, Z, the output) are [N,H,W,C], and a conv's W is OHWI [M,kH,kW,C/group];
+ * every other attribute keeps its meaning (pads and strides are spatial; Resize's scales and
+ * sizes stay in N,C,H,W order). Gemm's `flatten_a`=1 reads an A of any rank >= 2 as
+ * [d0, d1*d2*...] (Flatten with axis 1; transA must be 0), and its `layout`=NHWC records that a
+ * 4-D A is NHWC, so B's K rows follow (h,w,c) order. All other ops work on the tensors as
+ * stored: the layout pass (graph/passes/layout.c) remaps Concat's and Softmax's axis and
+ * Pad's pads when it converts their inputs.
  */
 #ifndef SN_OP_H
 #define SN_OP_H
@@ -75,7 +87,8 @@
     X(MATMUL, "MatMul", matmul)                                                               \
     X(GEMM, "Gemm", gemm)                                                                     \
     X(SOFTMAX, "Softmax", softmax)                                                            \
-    X(IDENTITY, "Identity", identity)
+    X(IDENTITY, "Identity", identity)                                                         \
+    X(SLICE, "Slice", slice)
 
 typedef enum sn_op {
 #define SN__OP_ENUM(e, name, def) SN_OP_##e,

@@ -125,6 +125,9 @@ sn_status sn_model_load_file(const char *path, sn_model **out, sn_error *err);
 sn_status sn_model_load_memory(const void *data, size_t size, unsigned flags, sn_model **out,
                                sn_error *err);
 void sn_model_destroy(sn_model *m);
+/* Load a .sgraph file or an ONNX model, told apart by the file's first bytes. An ONNX model is
+ * converted (opsets 11-21; docs/onnx.md) and optimised in memory, as sentinel-convert would. */
+sn_status sn_model_load_any(const char *path, sn_model **out, sn_error *err);
 
 int sn_model_input_count(const sn_model *m);
 int sn_model_output_count(const sn_model *m);
@@ -137,6 +140,16 @@ sn_status sn_model_preprocess(const sn_model *m, sn_preprocess *out);
 
 /* --- engines ----------------------------------------------------------------------------- */
 
+/* How a GPU engine stores activations and weights and computes; inputs and outputs stay f32.
+ * Every kernel accumulates in fp32. */
+typedef enum sn_precision {
+    SN_PRECISION_FP32 = 0, /* fp32 storage and products (the default) */
+    SN_PRECISION_TF32 = 1, /* fp32 storage; convolution and dense operands rounded to TF32
+                              (compute capability 8.0 or later) */
+    SN_PRECISION_FP16 = 2, /* IEEE half storage */
+    SN_PRECISION_BF16 = 3  /* bfloat16 storage */
+} sn_precision;
+
 /* Options that can grow: always start from SN_ENGINE_OPTIONS_INIT. */
 typedef struct sn_engine_options {
     size_t size;   /* sizeof(sn_engine_options), set by SN_ENGINE_OPTIONS_INIT */
@@ -144,9 +157,17 @@ typedef struct sn_engine_options {
     int threads;   /* CPU threads; 0 = all cores */
     int max_batch; /* the largest batch sn_engine_run will be given; 0 = 1 */
     int gpu_index; /* which GPU, for SN_DEVICE_GPU / AUTO */
+    int optimize;  /* 1 (default): run an optimised copy of the model's graph (fused convs,
+                      folded BatchNorms...); 0: run the graph exactly as loaded */
+    sn_layout layout; /* activation layout the optimised graph computes in: SN_LAYOUT_ANY (the
+                         default) lets the device choose (NCHW on the CPU), or NCHW / NHWC.
+                         Inputs and outputs keep the model's layout either way. */
+    sn_precision precision; /* GPU storage and math (SN_PRECISION_FP32 by default); the CPU
+                               computes in fp32 whatever this says */
 } sn_engine_options;
 
-#define SN_ENGINE_OPTIONS_INIT {sizeof(sn_engine_options), SN_DEVICE_AUTO, 0, 0, 0}
+#define SN_ENGINE_OPTIONS_INIT                                                                \
+    {sizeof(sn_engine_options), SN_DEVICE_AUTO, 0, 0, 0, 1, SN_LAYOUT_ANY, SN_PRECISION_FP32}
 
 /* Build an engine for a model. The model must outlive the engine. With SN_DEVICE_AUTO and no
  * usable GPU the engine runs on the CPU; sn_engine_device() tells which, and
@@ -163,6 +184,15 @@ const char *sn_engine_fallback_reason(const sn_engine *e);
 sn_status sn_engine_run(sn_engine *e, int batch, const void *const *inputs, void *const *outputs,
                         sn_error *err);
 
+/* Run one batch on device memory, GPU engines only (SN_ERR_UNSUPPORTED on the CPU): inputs[i]
+ * and outputs[i] are CUDA device pointers (CUdeviceptr values) of the same sizes and layouts as
+ * sn_engine_run's, and `stream` a CUstream (NULL: the default stream) of the engine's device.
+ * The work is enqueued on that stream and the call returns without waiting for it; the caller
+ * synchronises the stream before reading the outputs. Runs of one engine (of either kind) are
+ * ordered after each other, since they share its activation memory. */
+sn_status sn_engine_run_device(sn_engine *e, int batch, const void *const *inputs,
+                               void *const *outputs, void *stream, sn_error *err);
+
 /* Bytes of one sample (batch 1) of an input or output, for sizing buffers. */
 size_t sn_engine_input_bytes(const sn_engine *e, int index);
 size_t sn_engine_output_bytes(const sn_engine *e, int index);
@@ -175,8 +205,11 @@ typedef struct sn_engine_stats {
     size_t scratch_bytes;       /* per-node scratch (im2col and such), at max_batch */
     uint64_t runs;              /* sn_engine_run calls completed */
     int threads;                /* CPU threads used */
+    int nodes;                  /* nodes the engine runs (after optimisation) */
+    sn_layout layout;           /* the layout it optimised for (ANY: runs the graph as loaded) */
+    double optimize_ms;         /* time sn_engine_create spent optimising (0: not optimised) */
 } sn_engine_stats;
-#define SN_ENGINE_STATS_INIT {sizeof(sn_engine_stats), 0, 0, 0, 0, 0, 0}
+#define SN_ENGINE_STATS_INIT {sizeof(sn_engine_stats), 0, 0, 0, 0, 0, 0, 0, SN_LAYOUT_ANY, 0.0}
 sn_status sn_engine_get_stats(const sn_engine *e, sn_engine_stats *out);
 
 /* Whether a usable GPU and driver exist, without building anything. On SN_ERR_NO_DEVICE the

@@ -18,11 +18,14 @@ typedef struct sn_backend_config {
     int max_batch; /* >= 1 */
     int threads;   /* >= 1: host threads for CPU work */
     int gpu_index; /* >= 0: the device to open, for GPU backends */
+    int precision; /* sn_precision: storage and math on a GPU (CPU backends compute in fp32) */
 } sn_backend_config;
 
 typedef struct sn_backend_ops {
     const char *name; /* "cpu", "cuda": for messages */
     sn_device device; /* what sn_engine_device() reports for an engine on this backend */
+    sn_layout layout; /* the activation layout the engine optimises for when the caller leaves
+                         sn_engine_options.layout at SN_LAYOUT_ANY */
 
     /* Open the device and make the per-engine state. Nothing graph-specific yet. */
     sn_status (*create)(const sn_backend_config *cfg, void **state, sn_error *err);
@@ -43,8 +46,17 @@ typedef struct sn_backend_ops {
     /* Optional (may be NULL): fill the fields of `out` the backend knows - activation_bytes,
      * naive_bytes, weight_bytes, scratch_bytes, threads. The engine fills size and runs. */
     void (*stats)(const void *state, sn_engine_stats *out);
+
+    /* Optional (NULL: not supported): enqueue one batch on `stream` (a CUstream; NULL the
+     * default stream) reading and writing the caller's device pointers, and return without
+     * waiting. */
+    sn_status (*run_device)(void *state, int batch, const void *const *inputs,
+                            void *const *outputs, void *stream, sn_error *err);
 } sn_backend_ops;
 
 extern const sn_backend_ops sn_backend_cpu;
+#ifdef SENTINEL_HAVE_CUDA
+extern const sn_backend_ops sn_backend_cuda; /* runtime/cuda/backend_cuda.c */
+#endif
 
 #endif

@@ -3,24 +3,38 @@
  * that serialises runs. The work itself is done by a backend (backend.h).
  *
  * Device choice: SN_DEVICE_CPU takes the CPU backend. SN_DEVICE_GPU and SN_DEVICE_AUTO probe
- * the CUDA driver first; until a GPU backend is linked in, AUTO falls back to the CPU and keeps
+ * the CUDA driver first and take the CUDA backend (in builds with the toolkit). When there is no
+ * usable GPU, or the GPU backend fails to start or prepare, AUTO falls back to the CPU and keeps
  * the reason, and GPU fails with it.
+ *
+ * Optimisation: unless the options say optimize=0, the engine runs its own copy of the model's
+ * graph (sn_graph_clone) put through sn_graph_optimize, in the layout the options or the
+ * backend ask for. The copy borrows the weights the model maps from its file, which the model
+ * keeps alive since it must outlive the engine anyway; only rewritten weights are new. The
+ * interface (inputs, outputs, their names, shapes and layouts) is the model's either way.
  */
 #include <pthread.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
 #include "error.h"
 #include "model.h"
+#include "passes/pass.h"
 
 /* More threads than this is a caller's mistake, not a machine. */
 #define SN__MAX_THREADS 4096
 
 struct sn_engine {
     const sn_model *model;
+    const sn_graph *g;   /* the graph the backend runs: the model's, or `own` */
+    sn_graph *own;       /* the optimised copy, or NULL */
+    sn_layout layout;    /* the layout g computes in */
+    double optimize_ms;
     const sn_backend_ops *ops;
     void *state;
     pthread_mutex_t lock; /* held across run; also guards `runs` */
@@ -32,8 +46,14 @@ struct sn_engine {
     char fallback_buf[SN_ERROR_MESSAGE_SIZE];
 };
 
-/* The GPU backend registers here when it exists; this version has none. */
-static const sn_backend_ops *sn__gpu_backend(void) { return NULL; }
+/* The GPU backend, when the build has one (SENTINEL_HAVE_CUDA: runtime/cuda/). */
+static const sn_backend_ops *sn__gpu_backend(void) {
+#ifdef SENTINEL_HAVE_CUDA
+    return &sn_backend_cuda;
+#else
+    return NULL;
+#endif
+}
 
 /* Copy the fields a caller's (possibly older, smaller) options struct actually has. */
 static sn_status sn__options(const sn_engine_options *in, sn_engine_options *o, sn_error *err) {
@@ -50,7 +70,14 @@ static sn_status sn__options(const sn_engine_options *in, sn_engine_options *o, 
     SN__TAKE(threads);
     SN__TAKE(max_batch);
     SN__TAKE(gpu_index);
+    SN__TAKE(optimize);
+    SN__TAKE(layout);
+    SN__TAKE(precision);
 #undef SN__TAKE
+    if ((int)o->precision < SN_PRECISION_FP32 || (int)o->precision > SN_PRECISION_BF16)
+        return sn_errorf(err, SN_ERR_INVALID_ARGUMENT,
+                         "engine options: unknown precision %d (0 fp32, 1 tf32, 2 fp16, 3 bf16)",
+                         (int)o->precision);
     if (o->device != SN_DEVICE_AUTO && o->device != SN_DEVICE_CPU && o->device != SN_DEVICE_GPU)
         return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "engine options: unknown device %d",
                          (int)o->device);
@@ -64,6 +91,17 @@ static sn_status sn__options(const sn_engine_options *in, sn_engine_options *o, 
     if (o->gpu_index < 0)
         return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "engine options: gpu_index %d is negative",
                          o->gpu_index);
+    if (o->optimize != 0 && o->optimize != 1)
+        return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "engine options: optimize %d is not 0 or 1",
+                         o->optimize);
+    if (o->layout != SN_LAYOUT_ANY && o->layout != SN_LAYOUT_NCHW && o->layout != SN_LAYOUT_NHWC)
+        return sn_errorf(err, SN_ERR_INVALID_ARGUMENT,
+                         "engine options: unknown layout %d (0 any, 1 NCHW, 2 NHWC)",
+                         (int)o->layout);
+    if (!o->optimize && o->layout == SN_LAYOUT_NHWC)
+        return sn_errorf(err, SN_ERR_INVALID_ARGUMENT,
+                         "engine options: layout NHWC needs optimize=1 (the conversion is an "
+                         "optimisation pass)");
     return SN_OK;
 }
 
@@ -146,6 +184,52 @@ done:
     return st;
 }
 
+/* The engine's own optimised copy of g, in e->layout. */
+static sn_status sn__optimize(sn_engine *e, const sn_graph *g, sn_error *err) {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    sn_status st = sn_graph_clone(g, &e->own);
+    if (st != SN_OK)
+        return sn_errorf(err, st, "creating an engine: copying the graph: %s",
+                         sn_status_string(st));
+    sn_optimize_options oo = SN_OPTIMIZE_OPTIONS_INIT;
+    oo.layout = e->layout;
+    if ((st = sn_graph_optimize(e->own, &oo, NULL, NULL, err)) != SN_OK) {
+        sn_error_prefix(err, "creating an engine (optimize=0 would run the graph as loaded)");
+        return st;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    e->optimize_ms =
+        (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    e->g = e->own;
+    return SN_OK;
+}
+
+/* Create and prepare the chosen backend. Under AUTO a GPU that fails here (no NVRTC, an op
+ * without a GPU kernel, out of device memory...) hands over to the CPU, keeping the reason. */
+static sn_status sn__open_backend(sn_engine *e, const sn_backend_config *cfg, const sn_graph *g,
+                                  bool may_fall_back, sn_error *err) {
+    sn_error why = {0};
+    sn_status st = e->ops->create(cfg, &e->state, &why);
+    if (st == SN_OK) st = e->ops->prepare(e->state, g, &why);
+    if (st == SN_OK) return SN_OK;
+    if (e->state) e->ops->destroy(e->state);
+    e->state = NULL;
+    if (!may_fall_back || e->ops == &sn_backend_cpu) {
+        if (err) *err = why;
+        return st;
+    }
+    /* The reason keeps its start when the prefix makes it too long. */
+    snprintf(e->fallback_buf, sizeof e->fallback_buf, "GPU backend failed: %.990s", why.message);
+    for (char *c = e->fallback_buf; *c; c++) /* one line, even with a compiler's log in it */
+        if (*c == '\n' || *c == '\r') *c = ' ';
+    e->fallback = e->fallback_buf;
+    e->ops = &sn_backend_cpu;
+    st = e->ops->create(cfg, &e->state, err);
+    if (st == SN_OK) st = e->ops->prepare(e->state, g, err);
+    return st;
+}
+
 sn_status sn_engine_create(const sn_model *m, const sn_engine_options *opt, sn_engine **out,
                            sn_error *err) {
     sn_error_clear(err);
@@ -173,10 +257,14 @@ sn_status sn_engine_create(const sn_model *m, const sn_engine_options *opt, sn_e
         e->threads = n < 1 ? 1 : n > SN__MAX_THREADS ? SN__MAX_THREADS : (int)n;
     }
     if ((st = sn__choose_backend(e, &o, err)) != SN_OK) goto fail;
+    e->g = g;
+    e->layout = o.layout != SN_LAYOUT_ANY ? o.layout : e->ops->layout;
+    if (o.optimize && (st = sn__optimize(e, g, err)) != SN_OK) goto fail;
+    if (!o.optimize) e->layout = SN_LAYOUT_ANY; /* whatever the model's graph computes in */
+    g = e->g;
     if ((st = sn__io_sizes(e, g, err)) != SN_OK) goto fail;
-    sn_backend_config cfg = {e->max_batch, e->threads, o.gpu_index};
-    if ((st = e->ops->create(&cfg, &e->state, err)) != SN_OK) goto fail;
-    if ((st = e->ops->prepare(e->state, g, err)) != SN_OK) goto fail;
+    sn_backend_config cfg = {e->max_batch, e->threads, o.gpu_index, (int)o.precision};
+    if ((st = sn__open_backend(e, &cfg, g, o.device == SN_DEVICE_AUTO, err)) != SN_OK) goto fail;
     *out = e;
     return SN_OK;
 
@@ -188,6 +276,7 @@ fail:
 void sn_engine_destroy(sn_engine *e) {
     if (!e) return;
     if (e->ops && e->state) e->ops->destroy(e->state);
+    sn_graph_destroy(e->own); /* after the backend, which refers to it */
     free(e->in_bytes);
     free(e->out_bytes);
     free(e->in_batched);
@@ -201,12 +290,12 @@ sn_device sn_engine_device(const sn_engine *e) { return e ? e->ops->device : SN_
 const char *sn_engine_fallback_reason(const sn_engine *e) { return e ? e->fallback : NULL; }
 
 size_t sn_engine_input_bytes(const sn_engine *e, int index) {
-    if (!e || index < 0 || index >= e->model->graph->n_inputs) return 0;
+    if (!e || index < 0 || index >= e->g->n_inputs) return 0;
     return e->in_bytes[index];
 }
 
 size_t sn_engine_output_bytes(const sn_engine *e, int index) {
-    if (!e || index < 0 || index >= e->model->graph->n_outputs) return 0;
+    if (!e || index < 0 || index >= e->g->n_outputs) return 0;
     return e->out_bytes[index];
 }
 
@@ -218,7 +307,7 @@ static bool sn__overlap(const void *a, size_t na, const void *b, size_t nb) {
 /* Pointers present, and no output overlapping another output or an input. */
 static sn_status sn__check_buffers(const sn_engine *e, int batch, const void *const *inputs,
                                    void *const *outputs, sn_error *err) {
-    const sn_graph *g = e->model->graph;
+    const sn_graph *g = e->g;
     if (g->n_inputs > 0 && !inputs)
         return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "sn_engine_run: inputs is NULL");
     if (g->n_outputs > 0 && !outputs)
@@ -268,6 +357,10 @@ sn_status sn_engine_get_stats(const sn_engine *e, sn_engine_stats *out) {
     sn_engine_stats s = SN_ENGINE_STATS_INIT;
     if (e->ops->stats) e->ops->stats(e->state, &s);
     s.threads = e->threads;
+    s.nodes = 0;
+    for (int i = 0; i < e->g->n_nodes; i++) s.nodes += !e->g->nodes[i].dead;
+    s.layout = e->layout;
+    s.optimize_ms = e->optimize_ms;
     /* The lock is only for a consistent read of `runs`; the engine is otherwise unchanged. */
     pthread_mutex_t *lock = (pthread_mutex_t *)&e->lock;
     pthread_mutex_lock(lock);
@@ -278,4 +371,26 @@ sn_status sn_engine_get_stats(const sn_engine *e, sn_engine_stats *out) {
     s.size = out->size;
     memcpy(out, &s, n);
     return SN_OK;
+}
+
+sn_status sn_engine_run_device(sn_engine *e, int batch, const void *const *inputs,
+                               void *const *outputs, void *stream, sn_error *err) {
+    sn_error_clear(err);
+    if (!e) return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "sn_engine_run_device: engine is NULL");
+    if (!e->ops->run_device)
+        return sn_errorf(err, SN_ERR_UNSUPPORTED,
+                         "sn_engine_run_device: the engine runs on the %s, not a GPU",
+                         e->ops->name);
+    if (batch < 1 || batch > e->max_batch)
+        return sn_errorf(err, SN_ERR_INVALID_ARGUMENT,
+                         "sn_engine_run_device: batch %d is outside 1..%d (the engine's "
+                         "max_batch)", batch, e->max_batch);
+    /* Device pointers cannot be checked for overlap from the host; presence can. */
+    sn_status st = sn__check_buffers(e, batch, inputs, outputs, err);
+    if (st != SN_OK) return st;
+    pthread_mutex_lock(&e->lock);
+    st = e->ops->run_device(e->state, batch, inputs, outputs, stream, err);
+    if (st == SN_OK) e->runs++;
+    pthread_mutex_unlock(&e->lock);
+    return st;
 }

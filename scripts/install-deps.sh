@@ -19,10 +19,11 @@
 set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake pkg-config libopenblas-dev libjpeg-dev libspng-dev zlib1g-dev
-            protobuf-c-compiler libprotobuf-c-dev libonnx-dev)
+            protobuf-c-compiler libprotobuf-c-dev libonnx-dev libssl-dev)
 # libjpeg-dev pulls in libjpeg62-turbo-dev on Debian. The ONNX importer's C code is generated at
 # build time by protoc-c (protobuf-c-compiler) from the onnx.proto that libonnx-dev installs
-# (/usr/include/onnx/onnx.proto); libprotobuf-c-dev is its runtime.
+# (/usr/include/onnx/onnx.proto); libprotobuf-c-dev is its runtime. libssl-dev: the GPU backend's
+# kernel cache keys entries by SHA-256 from OpenSSL's libcrypto (only used when CUDA is found).
 TEST_PKGS=(libcriterion-dev clang llvm python3-venv)
 # clang is the only compiler libFuzzer works with; its fuzzer and sanitizer runtime
 # (libclang-rt-<major>-dev) and OpenMP runtime (libomp-<major>-dev) are resolved below from the
@@ -30,6 +31,11 @@ TEST_PKGS=(libcriterion-dev clang llvm python3-venv)
 # reports from clang builds (the fuzzer's) name functions and lines. python3-venv: the ONNX
 # parity tests build a virtual environment (onnx, onnxruntime, numpy from PyPI) under the build
 # folder; see scripts/setup-python-env.sh.
+# Best effort, with `test`: Debian's PyTorch and torchvision (about 150 MB to download), with which
+# the ONNX parity tests also export real torchvision models (ResNet-18, MobileNetV2, ...). If they
+# cannot be installed the script goes on and those tests skip, saying why. SENTINEL_SKIP_TORCH=1
+# leaves them out.
+TORCH_PKGS=(python3-torch python3-torchvision)
 
 say() { printf 'install-deps: %s\n' "$*"; }
 die() { printf 'install-deps: error: %s\n' "$*" >&2; exit 1; }
@@ -93,6 +99,10 @@ if [ $want_test = 1 ]; then
     major=$(clang -dumpversion 2>/dev/null | cut -d. -f1)
     [ -n "$major" ] || die "clang was installed but 'clang -dumpversion' gives nothing"
     install_missing "libclang-rt-${major}-dev" "libomp-${major}-dev"
+    if [ "${SENTINEL_SKIP_TORCH:-0}" != 1 ]; then
+        ( install_missing "${TORCH_PKGS[@]}" ) ||
+            say "warning: could not install ${TORCH_PKGS[*]}; the torchvision ONNX tests will skip"
+    fi
 fi
 
 if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then

@@ -55,6 +55,16 @@ Test(api, engine_create_argument_errors) {
     o = (sn_engine_options)SN_ENGINE_OPTIONS_INIT;
     o.gpu_index = -1;
     expect_create_error(m, &o, SN_ERR_INVALID_ARGUMENT, "gpu_index -1");
+    o = (sn_engine_options)SN_ENGINE_OPTIONS_INIT;
+    o.optimize = 2;
+    expect_create_error(m, &o, SN_ERR_INVALID_ARGUMENT, "optimize 2");
+    o = (sn_engine_options)SN_ENGINE_OPTIONS_INIT;
+    o.layout = (sn_layout)5;
+    expect_create_error(m, &o, SN_ERR_INVALID_ARGUMENT, "layout 5");
+    o = (sn_engine_options)SN_ENGINE_OPTIONS_INIT;
+    o.optimize = 0;
+    o.layout = SN_LAYOUT_NHWC;
+    expect_create_error(m, &o, SN_ERR_INVALID_ARGUMENT, "optimize=1");
     sn_model_destroy(m);
 }
 
@@ -88,6 +98,9 @@ Test(api, engine_options_null_and_older_prefix) {
     sn_engine_stats st = SN_ENGINE_STATS_INIT;
     ok(sn_engine_get_stats(e, &st), NULL);
     cr_assert_eq(st.threads, 1);
+    /* ... and what it cannot know about takes the defaults: optimised, in the CPU's layout */
+    cr_assert_eq(st.layout, SN_LAYOUT_NCHW);
+    cr_assert_gt(st.optimize_ms, 0.0);
     sn_engine_destroy(e);
     sn_engine_destroy(NULL);
     sn_model_destroy(m);

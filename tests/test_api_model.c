@@ -261,39 +261,62 @@ Test(api_model, conv_relu_matches_reference) {
     sn_model *m;
     sn_error err = {0};
     ok(sn_model_from_graph(g, &m, &err), &err);
-    sn_engine *e = cpu_engine(m, 3, 2);
-    cr_assert_eq(sn_engine_output_bytes(e, 0), M * H * H * sizeof(float));
-    for (int batch = 1; batch <= 3; batch += 2) {
-        float xs[3 * C * H * H], ys[3 * M * H * H];
-        double want[3 * M * H * H];
-        sn_rng_fill(&r, xs, (size_t)batch * C * H * H, -1, 1);
-        for (int i = 0; i < 3 * M * H * H; i++) ys[i] = NAN;
-        const void *ins[1] = {xs};
-        void *outs[1] = {ys};
-        ok(sn_engine_run(e, batch, ins, outs, &err), &err);
-        for (int n = 0; n < batch; n++)
-            for (int o = 0; o < M; o++)
-                for (int i = 0; i < H; i++)
-                    for (int j = 0; j < H; j++) {
-                        double acc = bv[o];
-                        for (int c = 0; c < C; c++)
-                            for (int ki = 0; ki < K; ki++)
-                                for (int kj = 0; kj < K; kj++) {
-                                    int ii = i + ki - 1, jj = j + kj - 1;
-                                    if (ii < 0 || jj < 0 || ii >= H || jj >= H) continue;
-                                    acc += (double)wv[((o * C + c) * K + ki) * K + kj] *
-                                           xs[((n * C + c) * H + ii) * H + jj];
-                                }
-                        want[((n * M + o) * H + i) * H + j] = acc > 0 ? acc : 0;
-                    }
-        check_close(ys, want, (size_t)batch * M * H * H, "y");
-        for (int i = batch * M * H * H; i < 3 * M * H * H; i++) cr_assert(isnan(ys[i]));
+    /* As loaded, optimised (one FusedConv) and optimised for NHWC: the same numbers. */
+    for (int variant = 0; variant < 3; variant++) {
+        sn_engine_options o = SN_ENGINE_OPTIONS_INIT;
+        o.device = SN_DEVICE_CPU;
+        o.max_batch = 3;
+        o.threads = 2;
+        o.optimize = variant > 0;
+        o.layout = variant == 2 ? SN_LAYOUT_NHWC : SN_LAYOUT_ANY;
+        sn_engine *e;
+        ok(sn_engine_create(m, &o, &e, &err), &err);
+        cr_assert_eq(sn_engine_output_bytes(e, 0), M * H * H * sizeof(float));
+        for (int batch = 1; batch <= 3; batch += 2) {
+            float xs[3 * C * H * H], ys[3 * M * H * H];
+            double want[3 * M * H * H];
+            sn_rng_fill(&r, xs, (size_t)batch * C * H * H, -1, 1);
+            for (int i = 0; i < 3 * M * H * H; i++) ys[i] = NAN;
+            const void *ins[1] = {xs};
+            void *outs[1] = {ys};
+            ok(sn_engine_run(e, batch, ins, outs, &err), &err);
+            for (int n = 0; n < batch; n++)
+                for (int o = 0; o < M; o++)
+                    for (int i = 0; i < H; i++)
+                        for (int j = 0; j < H; j++) {
+                            double acc = bv[o];
+                            for (int c = 0; c < C; c++)
+                                for (int ki = 0; ki < K; ki++)
+                                    for (int kj = 0; kj < K; kj++) {
+                                        int ii = i + ki - 1, jj = j + kj - 1;
+                                        if (ii < 0 || jj < 0 || ii >= H || jj >= H) continue;
+                                        acc += (double)wv[((o * C + c) * K + ki) * K + kj] *
+                                               xs[((n * C + c) * H + ii) * H + jj];
+                                    }
+                            want[((n * M + o) * H + i) * H + j] = acc > 0 ? acc : 0;
+                        }
+            check_close(ys, want, (size_t)batch * M * H * H, "y");
+            for (int i = batch * M * H * H; i < 3 * M * H * H; i++) cr_assert(isnan(ys[i]));
+        }
+        sn_engine_stats st = SN_ENGINE_STATS_INIT;
+        ok(sn_engine_get_stats(e, &st), NULL);
+        cr_assert_eq(st.weight_bytes, sizeof wv + sizeof bv);
+        if (variant == 0) { /* conv, relu: one intermediate */
+            cr_assert_eq(st.nodes, 2);
+            cr_assert_eq(st.layout, SN_LAYOUT_ANY);
+            cr_assert_eq(st.optimize_ms, 0.0);
+            cr_assert_eq(st.naive_bytes, (3 * M * H * H * sizeof(float) + 63) / 64 * 64);
+        } else if (variant == 1) { /* one FusedConv writes y: no intermediate */
+            cr_assert_eq(st.nodes, 1);
+            cr_assert_eq(st.layout, SN_LAYOUT_NCHW);
+            cr_assert_gt(st.optimize_ms, 0.0);
+            cr_assert_eq(st.naive_bytes, 0);
+        } else { /* Transpose in, FusedConv NHWC, Transpose out */
+            cr_assert_eq(st.nodes, 3);
+            cr_assert_eq(st.layout, SN_LAYOUT_NHWC);
+        }
+        sn_engine_destroy(e);
     }
-    sn_engine_stats st = SN_ENGINE_STATS_INIT;
-    ok(sn_engine_get_stats(e, &st), NULL);
-    cr_assert_eq(st.weight_bytes, sizeof wv + sizeof bv);
-    cr_assert_eq(st.naive_bytes, (3 * M * H * H * sizeof(float) + 63) / 64 * 64);
-    sn_engine_destroy(e);
     sn_model_destroy(m);
 }
 

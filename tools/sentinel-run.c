@@ -8,7 +8,9 @@
  * model input) and --random N seeded samples. Images are decoded and preprocessed as the
  * model's metadata says (loader/preprocess.h), then run in batches through the public engine
  * API. Per input: the top-k classes on stdout (or a tensor summary for outputs that are not
- * class scores), a JSON Lines record with --output, .npy files with --save-npy.
+ * class scores), a JSON Lines record with --output, .npy files with --save-npy. The engine runs
+ * an optimised copy of the graph (--layout nhwc converts it to channels-last) unless
+ * --no-optimize asks for the graph exactly as loaded, for comparison.
  *
  * A bad input is reported on stderr by name and reason and skipped; the rest still run.
  * Exit status: 0 when every input succeeded, 1 when some failed, 2 for a usage error or a model
@@ -120,12 +122,14 @@ typedef struct options {
     int batch_given;
     uint64_t seed, max_pixels;
     const char *output, *save_dir;
-    int stats, quiet;
+    int stats, quiet, no_optimize;
+    sn_layout layout;
+    sn_precision precision;
 } options;
 
 static void usage(FILE *f) {
     fprintf(f,
-        "usage: " PROG " MODEL.sgraph [INPUT...] [options]\n"
+        "usage: " PROG " MODEL.sgraph|MODEL.onnx [INPUT...] [options]\n"
         "Runs a Sentinel model on images, .npy tensors or random inputs and prints the top\n"
         "classes of each.\n"
         "\n"
@@ -138,6 +142,10 @@ static void usage(FILE *f) {
         "  --device D        auto (default: the GPU if usable, else the CPU), cpu or gpu\n"
         "  --batch N         samples per run, 1..4096 (default 8)\n"
         "  --threads N       CPU threads, 0..4096 (default 0: all cores)\n"
+        "  --layout L        compute in nchw or nhwc (default: the device's choice)\n"
+        "  --precision P     GPU storage and math: fp32 (default), tf32, fp16 or bf16; the CPU\n"
+        "                    always computes in fp32\n"
+        "  --no-optimize     run the graph exactly as loaded (no fusion, no folding)\n"
         "  --top K           classes to show per input, 1..1000 (default 5)\n"
         "  --seed S          seed for --random (default 0)\n"
         "  --max-pixels N    refuse images with more pixels than N (default %llu)\n"
@@ -219,10 +227,15 @@ static int parse_args(int argc, char **argv, options *o) {
             o->quiet = 1;
             continue;
         }
+        if (!strcmp(a, "--no-optimize")) {
+            o->no_optimize = 1;
+            continue;
+        }
         /* Options with a value: "--name value" or "--name=value". */
         static const char *const valued[] = {"--device", "--batch", "--threads", "--top",
                                              "--seed",   "--random", "--output", "-o",
-                                             "--save-npy", "--max-pixels"};
+                                             "--save-npy", "--max-pixels", "--layout",
+                                             "--precision"};
         const char *name = NULL, *val = NULL;
         char namebuf[32];
         const char *eq = strchr(a, '=');
@@ -269,6 +282,19 @@ static int parse_args(int argc, char **argv, options *o) {
         } else if (!strcmp(name, "--max-pixels")) {
             if (parse_u64(val, 1, UINT64_C(1) << 40, &o->max_pixels))
                 return usage_error("--max-pixels must be an integer in 1..2^40, not '%s'", val);
+        } else if (!strcmp(name, "--layout")) {
+            if (!strcmp(val, "nchw"))
+                o->layout = SN_LAYOUT_NCHW;
+            else if (!strcmp(val, "nhwc"))
+                o->layout = SN_LAYOUT_NHWC;
+            else
+                return usage_error("--layout must be nchw or nhwc, not '%s'", val);
+        } else if (!strcmp(name, "--precision")) {
+            static const char *const names[] = {"fp32", "tf32", "fp16", "bf16"};
+            int k = 0;
+            while (k < 4 && strcmp(val, names[k])) k++;
+            if (k == 4) return usage_error("--precision must be fp32, tf32, fp16 or bf16, not '%s'", val);
+            o->precision = (sn_precision)k;
         } else if (!strcmp(name, "--output") || !strcmp(name, "-o")) {
             o->output = val;
         } else {
@@ -276,6 +302,8 @@ static int parse_args(int argc, char **argv, options *o) {
         }
     }
     if (!o->model) return usage_error("no model given");
+    if (o->no_optimize && o->layout == SN_LAYOUT_NHWC)
+        return usage_error("--layout nhwc converts the graph, which --no-optimize rules out");
     if (o->n_inputs == 0 && o->random_n == 0)
         return usage_error("no inputs given (images, folders, .npy files or --random N)");
     return -1;
@@ -1086,6 +1114,11 @@ static void print_stats(const run_state *r, double wall) {
         printf("stats: peak memory: process max RSS %.2f MiB\n", rss / mib);
     printf("stats: device %s, %d CPU threads\n",
            sn_engine_device(r->engine) == SN_DEVICE_GPU ? "gpu" : "cpu", es.threads);
+    if (es.layout == SN_LAYOUT_ANY)
+        printf("stats: graph %d nodes, run as loaded (not optimised)\n", es.nodes);
+    else
+        printf("stats: graph %d nodes, optimised for %s in %.1f ms\n", es.nodes,
+               es.layout == SN_LAYOUT_NHWC ? "NHWC" : "NCHW", es.optimize_ms);
 }
 
 /* --- main -------------------------------------------------------------------------------- */
@@ -1105,7 +1138,8 @@ int main(int argc, char **argv) {
     sn_error err = {0};
     rc = EXIT_USAGE;
 
-    if (sn_model_load_file(o.model, &model, &err) != SN_OK) {
+    /* A .sgraph file, or an ONNX model converted on the fly. */
+    if (sn_model_load_any(o.model, &model, &err) != SN_OK) {
         say("error: cannot load model %s: %s", o.model, err.message);
         goto done;
     }
@@ -1134,6 +1168,9 @@ int main(int argc, char **argv) {
     eo.device = o.device;
     eo.threads = (int)o.threads;
     eo.max_batch = r.batch;
+    eo.optimize = !o.no_optimize;
+    eo.layout = o.layout;
+    eo.precision = o.precision;
     if (sn_engine_create(model, &eo, &engine, &err) != SN_OK) {
         say("error: cannot create an engine on the %s: %s",
             o.device == SN_DEVICE_GPU ? "GPU" : o.device == SN_DEVICE_CPU ? "CPU" : "device",
