@@ -75,12 +75,13 @@ Test(onnx_import, unsupported_ops_listed_completely) {
     sn_ob *b = tiny(17);
     sn_ob_opset(b, "com.microsoft", 1);
     const char *e_in[] = {"y"}, *e_out[] = {"e"}, *l_out[] = {"l"}, *m_out[] = {"m"},
-               *d_in[] = {"e"}, *d_out[] = {"d"}, *r_out[] = {"r"};
+               *d_in[] = {"e"}, *d_out[] = {"d"}, *r_out[] = {"r"}, *x_out[] = {"erf_out"};
     sn_ob_node(b, "Elu", "elu_7", 1, e_in, 1, e_out);
     sn_ob_node(b, "LRN", "", 1, e_in, 1, l_out); /* unnamed: identified by index */
     Onnx__NodeProto *ms = sn_ob_node(b, "FusedGemm", "ms_gemm", 1, e_in, 1, m_out);
     ms->domain = sn_ob_strdup(b, "com.microsoft");
     sn_ob_node(b, "Relu", "after_elu", 1, d_in, 1, d_out); /* only depends on Elu: not listed */
+    sn_ob_node(b, "Erf", "erf_after_elu", 1, d_in, 1, x_out); /* lacking itself: listed too */
     const char *rs_in[] = {"y", "", "sc"};
     float sc[4] = {1, 1, 2, 2};
     int64_t four = 4;
@@ -93,7 +94,7 @@ Test(onnx_import, unsupported_ops_listed_completely) {
     sn_onnx_report rep;
     cr_assert_eq(import(b, &g, &rep, &err), SN_ERR_UNSUPPORTED, "%s", err.message);
     cr_assert_null(g);
-    cr_assert_eq(rep.n_unsupported, 4, "%d: %s", rep.n_unsupported, err.message);
+    cr_assert_eq(rep.n_unsupported, 5, "%d: %s", rep.n_unsupported, err.message);
     cr_assert_str_eq(rep.unsupported[0].op_type, "Elu");
     cr_assert_str_eq(rep.unsupported[0].node_name, "elu_7");
     cr_assert_eq(rep.unsupported[0].opset, 17);
@@ -102,11 +103,14 @@ Test(onnx_import, unsupported_ops_listed_completely) {
     cr_assert_eq(rep.unsupported[1].node_index, 3);
     cr_assert_str_eq(rep.unsupported[2].domain, "com.microsoft");
     cr_assert_eq(rep.unsupported[2].opset, 1);
-    cr_assert_str_eq(rep.unsupported[3].node_name, "cubic_up");
-    cr_assert(strstr(rep.unsupported[3].reason, "cubic"), "%s", rep.unsupported[3].reason);
-    const char *want[] = {"4 nodes", "Elu (node 'elu_7', opset 17)", "LRN (node #3",
-                          "FusedGemm of domain 'com.microsoft'", "cubic_up"};
-    for (int i = 0; i < 5; i++) cr_expect(strstr(err.message, want[i]), "no '%s' in: %s", want[i], err.message);
+    cr_assert_str_eq(rep.unsupported[3].op_type, "Erf");
+    cr_assert_str_eq(rep.unsupported[3].node_name, "erf_after_elu");
+    cr_assert_str_eq(rep.unsupported[4].node_name, "cubic_up");
+    cr_assert(strstr(rep.unsupported[4].reason, "cubic"), "%s", rep.unsupported[4].reason);
+    const char *want[] = {"5 nodes", "Elu (node 'elu_7', opset 17)", "LRN (node #3",
+                          "FusedGemm of domain 'com.microsoft'", "Erf (node 'erf_after_elu'",
+                          "cubic_up"};
+    for (int i = 0; i < 6; i++) cr_expect(strstr(err.message, want[i]), "no '%s' in: %s", want[i], err.message);
     char line[512];
     sn_onnx_unsupported_format(&rep.unsupported[0], line, sizeof line);
     cr_expect_str_eq(line, "Elu (node 'elu_7', opset 17): no such op in Sentinel");

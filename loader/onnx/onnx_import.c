@@ -103,13 +103,14 @@ static sn_status sn__convert_node(sn__ox_ctx *c, const Onnx__ModelProto *m, cons
     for (size_t k = 0; k < n->n_output; k++)
         if (n->output[k] && *n->output[k] && sn__ox_find(c, n->output[k]))
             return sn__ox_fail(c, SN_ERR_FORMAT, "output '%s' is already defined", n->output[k]);
-    /* A node that only depends on an unsupported one is not reported again. */
-    if (poisoned) return sn__poison_outputs(c);
+    /* An op Sentinel lacks is listed even below another unsupported node, so the report is
+     * the complete list; a supported op that only depends on an unsupported one is not. */
     const char *dom = n->domain ? n->domain : "";
     if (*dom && strcmp(dom, "ai.onnx"))
         return sn__record(c, m, "ops of this domain are not supported (only the default ONNX domain)");
     const sn__ox_op *op = sn__ox_op_find(n->op_type);
     if (!op) return sn__record(c, m, "no such op in Sentinel");
+    if (poisoned) return sn__poison_outputs(c);
     c->why[0] = 0;
     sn_status st = SN_ERR_NOT_FOUND;
     if (all_const && op->host) {
