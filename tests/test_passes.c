@@ -4,7 +4,7 @@
  *
  * Function: the CPU engine runs the original and the rewritten graph on the same random inputs;
  * every output element must agree within 1e-5 of max(|ref|, rms(ref)) - or within 4x the
- * graph's own sensitivity to one-ulp input noise where that is larger (see tolerance(): only
+ * graph's own sensitivity to one-ulp input and weight noise where that is larger (see tolerance():
  * MobileNetV2 and a few ill-conditioned random graphs need it). Each pass is checked on
  * its own, cumulatively in pipeline order (a pass that changed nothing needs no run), and the
  * whole pipeline once more; a second sn_graph_optimize must change nothing. Structure: ResNets
@@ -54,15 +54,32 @@ static double tolerance(const sn_graph *g, int batch, float **in, const sn_pt_ou
         for (int64_t k = 0; k < n; k++)
             p[i][k] = (float)((double)in[i][k] * (1.0 + sn_rng_uniform(rng, -0x1p-23, 0x1p-23)));
     }
+    /* Weights get the same one-ulp noise: folding a BatchNorm rounds every rescaled weight
+     * once, which is exactly this kind of change. */
+    sn_graph *q = clone_ok(g);
+    for (int t = 0; t < q->n_tensors; t++) {
+        const sn_tensor *ct = &q->tensors[t];
+        if (!(ct->flags & SN_TENSOR_CONST) || ct->dtype != SN_DTYPE_F32 || !ct->nbytes) continue;
+        size_t n = ct->nbytes / sizeof(float);
+        float *w = malloc(ct->nbytes);
+        cr_assert_not_null(w);
+        for (size_t k = 0; k < n; k++)
+            w[k] = (float)((double)((const float *)ct->data)[k] *
+                           (1.0 + sn_rng_uniform(rng, -0x1p-23, 0x1p-23)));
+        sn_shape shape = ct->shape;
+        cr_assert_eq(sn_graph_set_const_data(q, t, SN_DTYPE_F32, &shape, w, ct->nbytes), SN_OK);
+        free(w);
+    }
     sn_pt_outputs pert;
-    run_ok(g, batch, p, &pert, what);
+    run_ok(q, batch, p, &pert, what);
+    sn_graph_destroy(q);
     double floor_ = sn_pt_compare(&pert, ref);
     sn_pt_outputs_free(&pert);
     sn_pt_inputs_free(g, p);
     cr_assert(isfinite(floor_), "%s: the graph's output is not finite", what);
     if (4.0 * floor_ > TOL)
         fprintf(stderr,
-                "[passes] %s: one-ulp input noise moves the output by %.3g, so the bar is %.3g\n",
+                "[passes] %s: one-ulp input and weight noise moves the output by %.3g, so the bar is %.3g\n",
                 what, floor_, 4.0 * floor_);
     return fmax(TOL, 4.0 * floor_);
 }
