@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # setup-python-env.sh - the Python virtual environment the ONNX parity tests use: onnx,
-# onnxruntime and numpy from PyPI, in a venv under the build folder (and ai-edge-litert, the
-# TFLite interpreter, for the export tests).
+# onnxruntime and numpy from PyPI, in a venv under the build folder (and, optionally,
+# ai-edge-litert, the TFLite interpreter, for the export tests).
 #
 #   scripts/setup-python-env.sh [VENV_DIR]        (default: $SENTINEL_VENV, else build/venv)
 #
@@ -19,10 +19,14 @@ set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv=${1:-${SENTINEL_VENV:-$root/build/venv}}
-reqs=("numpy<2" "onnx" "onnxruntime" "ai-edge-litert")
+reqs=("numpy<2" "onnx" "onnxruntime")
+# The TFLite interpreter, for the export tests only: optional, so a platform without a wheel
+# keeps the ONNX tests; its absence is noted in .sentinel-litert-unavailable instead.
+extra=("ai-edge-litert")
 stamp="$venv/.sentinel-ready"
 unavailable="$venv/.sentinel-unavailable"
-want="requirements: ${reqs[*]}"
+litert_missing="$venv/.sentinel-litert-unavailable"
+want="requirements: ${reqs[*]} + ${extra[*]}"
 
 say() { printf 'setup-python-env: %s\n' "$*"; }
 give_up() {
@@ -35,7 +39,8 @@ give_up() {
 }
 
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$venv/bin/python" ] &&
-    "$venv/bin/python" -c 'import onnx, onnxruntime, numpy, ai_edge_litert' >/dev/null 2>&1; then
+    "$venv/bin/python" -c 'import onnx, onnxruntime, numpy' >/dev/null 2>&1 &&
+    { [ -f "$litert_missing" ] || "$venv/bin/python" -c 'import ai_edge_litert' >/dev/null 2>&1; }; then
     say "ready: $venv"
     exit 0
 fi
@@ -57,8 +62,16 @@ if ! "$venv/bin/python" -m pip install --disable-pip-version-check -q --timeout 
     "${reqs[@]}" >"$venv/pip.log" 2>&1; then
     give_up "pip install ${reqs[*]} failed (PyPI unreachable?): $(tail -n 2 "$venv/pip.log" | tr '\n' ' ')"
 fi
-"$venv/bin/python" -c 'import onnx, onnxruntime, numpy, ai_edge_litert' >"$venv/check.log" 2>&1 ||
-    give_up "the venv cannot import onnx/onnxruntime/numpy/ai_edge_litert: $(tail -n 2 "$venv/check.log" | tr '\n' ' ')"
+"$venv/bin/python" -c 'import onnx, onnxruntime, numpy' >"$venv/check.log" 2>&1 ||
+    give_up "the venv cannot import onnx/onnxruntime/numpy: $(tail -n 2 "$venv/check.log" | tr '\n' ' ')"
+say "installing ${extra[*]} (pip, optional)"
+rm -f "$litert_missing"
+if ! "$venv/bin/python" -m pip install --disable-pip-version-check -q --timeout 60 --retries 2 \
+    "${extra[@]}" >"$venv/pip-extra.log" 2>&1 ||
+    ! "$venv/bin/python" -c 'import ai_edge_litert.interpreter' >>"$venv/pip-extra.log" 2>&1; then
+    printf 'pip install %s failed: %s\n' "${extra[*]}" "$(tail -n 2 "$venv/pip-extra.log" | tr '\n' ' ')" >"$litert_missing"
+    say "without ${extra[*]}: $(cat "$litert_missing")"
+fi
 printf '%s\n' "$want" >"$stamp"
 rm -f "$venv.log"
 say "ready: $venv ($("$venv/bin/python" -c 'import onnx, onnxruntime, numpy; print("onnx", onnx.__version__, "onnxruntime", onnxruntime.__version__, "numpy", numpy.__version__)'))"

@@ -1,0 +1,19 @@
+/*
+ * export_util.h - pieces every exporter shares: the model metadata as text (labels one per line,
+ * preprocessing and properties as JSON objects) and the atomic file write (export_file.c).
+ */
+#ifndef SN_EXPORT_UTIL_H
+#define SN_EXPORT_UTIL_H
+
+#include "graph.h"
+
+/* malloc'ed strings; NULL on OOM. Labels joined by '\n' ("" when there are none). */
+char *sn__export_labels_text(const sn_metadata *meta);
+/* {"width":224,"height":224,"resize":"shorter_crop","resize_shorter":256,"channels":"rgb",
+ *  "mean":[...],"std":[...],"layout":"NCHW"}, or NULL (and *none set) when the graph has no
+ *  preprocessing metadata. `layout` is the model input's layout in the exported file. */
+char *sn__export_preprocess_json(const sn_preprocess *p, const char *layout, bool *none);
+/* The free-form properties as one JSON object of strings. */
+char *sn__export_props_json(const sn_metadata *meta);
+
+#endif

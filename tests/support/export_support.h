@@ -1,0 +1,52 @@
+/*
+ * export_support.h - helpers of the export tests (tests/test_export_*.c): the Python venv that
+ * holds onnx, onnxruntime and ai-edge-litert (the real runtimes the exported files must run in),
+ * Sentinel's reference outputs, and "case folders" that tests/export/check_export.py checks.
+ */
+#ifndef SN_EXPORT_SUPPORT_H
+#define SN_EXPORT_SUPPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "graph.h"
+
+/* Fewer samples under AddressSanitizer, where calibration and the CPU engine are ~4x slower. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SN_EXPORT_ASAN 1
+#else
+#define SN_EXPORT_ASAN 0
+#endif
+
+/* The venv's python with onnx, onnxruntime, numpy and ai_edge_litert importable; skips the
+ * calling test (visibly, with the reason) when there is none. Static storage. */
+const char *sn_export_python(void);
+
+/* Sentinel's CPU outputs (the graph's first output) for n samples x: malloc'ed, *per_sample
+ * floats each. The graph is not modified. */
+float *sn_export_reference(const sn_graph *g, const float *x, int n, size_t *per_sample);
+
+/* A case folder for check_export.py: x.npy ([n, sample shape] of the first input), y.npy
+ * (Sentinel's outputs), case.json (the JSON text given). */
+void sn_export_case_write(const char *dir, const sn_graph *g, const float *x, int n,
+                          const char *case_json);
+
+/* Runs tests/export/SCRIPT with the venv's python and the given arguments; fails the test with
+ * its messages unless it exits 0, and logs its JSON lines. */
+void sn_export_run_script(const char *script, const char *const *args, int n);
+
+/* Runs check_export.py on the folders; fails the test with the checker's messages unless every
+ * check passes, and logs the measurements (one JSON line per case). */
+void sn_export_check(const char *const *dirs, int n);
+
+/* One zoo model through sentinel-export, ONNX Runtime and LiteRT (export_zoo_case.c): int8
+ * calibrated on n_cal images and compared on n_eval others; top1 says whether the prototype
+ * model's int8 top-1 agreement is asserted (else logged). Under ASan the sets shrink (a third,
+ * and 20) and top-1 is only logged. */
+void sn_export_zoo_case(const char *name, int n_cal, int n_eval, bool top1);
+
+/* Runs a shell command; fails the test with its output unless it exits with `want`. Returns the
+ * output (malloc'ed). */
+char *sn_export_sh(int want, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
