@@ -309,16 +309,13 @@ sn_status sn_graph_infer_shapes(sn_graph *g, sn_error *err) {
         sn_tensor *t = &g->tensors[i];
         if (t->flags & (SN_TENSOR_CONST | SN_TENSOR_INPUT)) continue;
         if (s1[i].rank < 0) continue; /* not reachable from any live node */
-        if (t->shape.rank >= 0 && !(t->flags & SN_TENSOR_BATCHED) && !sn_shape_equal(&t->shape, &s1[i])) {
+        if (t->shape.rank >= 0 && !sn_shape_equal(&t->shape, &s1[i])) {
+            /* A batched tensor's recorded shape is its shape at batch 1, printed with N. */
+            bool b1 = (t->flags & SN_TENSOR_BATCHED) != 0;
             char a[128], b[128];
-            st = sn_errorf(err, SN_ERR_SHAPE, "tensor '%s': declared shape %s but its producer gives %s", t->name,
-                           sn_shape_format(&t->shape, false, a, sizeof a), sn_shape_format(&s1[i], false, b, sizeof b));
-            goto done;
-        }
-        if (t->shape.rank >= 0 && (t->flags & SN_TENSOR_BATCHED) && !sn_shape_equal(&t->shape, &s1[i])) {
-            char a[128], b[128];
-            st = sn_errorf(err, SN_ERR_SHAPE, "tensor '%s': declared shape %s but its producer gives %s at batch 1",
-                           t->name, sn_shape_format(&t->shape, true, a, sizeof a), sn_shape_format(&s1[i], true, b, sizeof b));
+            st = sn_errorf(err, SN_ERR_SHAPE, "tensor '%s': declared shape %s but its producer gives %s%s",
+                           t->name, sn_shape_format(&t->shape, b1, a, sizeof a),
+                           sn_shape_format(&s1[i], b1, b, sizeof b), b1 ? " at batch 1" : "");
             goto done;
         }
         t->shape = s1[i];
