@@ -265,6 +265,21 @@ Test(onnx_import, shape_contradictions) {
     const char *want3[] = {"bad_reshape", "256"};
     expect_fail(b, SN_ERR_SHAPE, want3, 2);
     sn_ob_free(b);
+
+    /* Pads of 2^57 give an output whose byte count overflows an int64: refused at import, not
+     * left for the .sgraph reader to refuse later (found by fuzz/fuzz_onnx.c; the input is in
+     * fuzz/corpus/onnx/regress-pad-overflow.onnx). */
+    b = tiny(13);
+    int64_t pads[8] = {0, 0, (int64_t)1 << 57, 0, 0, 0, 0, 0}, d8 = 8;
+    sn_ob_init_i64(b, "pads", 1, &d8, pads);
+    const char *pi[] = {"y", "pads"}, *po[] = {"z"};
+    sn_ob_node(b, "Pad", "huge_pad", 2, pi, 1, po);
+    sn_ob_model(b)->graph->output[0] = NULL;
+    sn_ob_model(b)->graph->n_output = 0;
+    sn_ob_output(b, "z", -1, NULL);
+    const char *want4[] = {"huge_pad", "overflowing"};
+    expect_fail(b, SN_ERR_SHAPE, want4, 2);
+    sn_ob_free(b);
 }
 
 Test(onnx_import, opset_range) {
