@@ -102,6 +102,9 @@ typedef enum sn_resize_mode {
     SN_RESIZE_SHORTER_CROP = 1 /* resize the shorter side to resize_shorter, centre-crop */
 } sn_resize_mode;
 
+/* The largest image side, in pixels, that preprocessing accepts (input or output). */
+#define SN_PREPROCESS_MAX_SIDE 16384
+
 /* How an 8-bit image becomes the model's input: x = (pixel/255 - mean[c]) / std[c]. */
 typedef struct sn_preprocess {
     int present;        /* 0 when the model carries no preprocessing metadata */
@@ -193,6 +196,27 @@ sn_status sn_engine_run(sn_engine *e, int batch, const void *const *inputs, void
 sn_status sn_engine_run_device(sn_engine *e, int batch, const void *const *inputs,
                                void *const *outputs, void *stream, sn_error *err);
 
+/* One decoded 8-bit image: R,G,B bytes interleaved, rows top to bottom, `stride` bytes apart
+ * (0 means 3*width). The engine never keeps the pointer past the call. */
+typedef struct sn_image_u8 {
+    int width, height;
+    size_t stride;
+    const uint8_t *pixels;
+} sn_image_u8;
+
+/* Preprocess n images, each at its own size, as the model's preprocessing metadata says
+ * (sn_model_preprocess; without metadata: stretch to the input size, mean 0, std 1), into the
+ * model's single image input ([N,3,H,W] or [N,H,W,3], f32 or the engine's precision), and run.
+ * outputs as sn_engine_run. 1 <= n <= max batch. Fails with SN_ERR_INVALID_ARGUMENT (saying
+ * which image and why) for a NULL/zero-sized image or a side over SN_PREPROCESS_MAX_SIDE, and
+ * SN_ERR_UNSUPPORTED for a model whose inputs are not one 3-channel image.
+ *
+ * A CPU engine resizes and normalises on the host (the same code as the CLI's preprocessing);
+ * a GPU engine sends the batch's 8-bit pixels in one host-to-device copy and preprocesses them
+ * on the device, straight into the network's input, with the same results within 1e-3. */
+sn_status sn_engine_run_images(sn_engine *e, int n, const sn_image_u8 *images,
+                               void *const *outputs, sn_error *err);
+
 /* Bytes of one sample (batch 1) of an input or output, for sizing buffers. */
 size_t sn_engine_input_bytes(const sn_engine *e, int index);
 size_t sn_engine_output_bytes(const sn_engine *e, int index);
@@ -203,13 +227,23 @@ typedef struct sn_engine_stats {
     size_t naive_bytes;         /* the sum of all activations, without reuse, at max_batch */
     size_t weight_bytes;        /* constant data used by the engine */
     size_t scratch_bytes;       /* per-node scratch (im2col and such), at max_batch */
-    uint64_t runs;              /* sn_engine_run calls completed */
+    uint64_t runs;              /* batches completed: sn_engine_run, _run_device, _run_images */
     int threads;                /* CPU threads used */
     int nodes;                  /* nodes the engine runs (after optimisation) */
     sn_layout layout;           /* the layout it optimised for (ANY: runs the graph as loaded) */
     double optimize_ms;         /* time sn_engine_create spent optimising (0: not optimised) */
+    /* Host <-> device traffic of runs (weights uploaded at creation not included; all 0 on the
+     * CPU). A staged GPU run makes one upload and one download; sn_engine_run_images uploads
+     * 8-bit pixels, a quarter of the bytes of the same images as f32. */
+    uint64_t uploads;           /* host-to-device copies */
+    uint64_t upload_bytes;      /* bytes they moved */
+    uint64_t downloads;         /* device-to-host copies */
+    uint64_t download_bytes;    /* bytes they moved */
+    uint64_t image_runs;        /* sn_engine_run_images calls completed (also counted in runs) */
+    uint64_t images;            /* images those calls preprocessed */
 } sn_engine_stats;
-#define SN_ENGINE_STATS_INIT {sizeof(sn_engine_stats), 0, 0, 0, 0, 0, 0, 0, SN_LAYOUT_ANY, 0.0}
+#define SN_ENGINE_STATS_INIT                                                                  \
+    {sizeof(sn_engine_stats), 0, 0, 0, 0, 0, 0, 0, SN_LAYOUT_ANY, 0.0, 0, 0, 0, 0, 0, 0}
 sn_status sn_engine_get_stats(const sn_engine *e, sn_engine_stats *out);
 
 /* Whether a usable GPU and driver exist, without building anything. On SN_ERR_NO_DEVICE the

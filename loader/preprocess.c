@@ -115,8 +115,19 @@ static void sn__taps(int n, int first, int resized, int src, int *i0, int *i1, f
 
 sn_status sn_preprocess_image(const sn_preprocess *p, sn_layout layout, const uint8_t *rgb,
                               int width, int height, float *dst, sn_error *err) {
+    return sn_preprocess_image_strided(p, layout, rgb, width, height,
+                                       width > 0 ? (size_t)width * 3 : 0, dst, err);
+}
+
+sn_status sn_preprocess_image_strided(const sn_preprocess *p, sn_layout layout,
+                                      const uint8_t *rgb, int width, int height, size_t stride,
+                                      float *dst, sn_error *err) {
     if (width < 1 || height < 1 || !rgb || !dst)
         return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "empty %dx%d image", width, height);
+    if (stride < (size_t)width * 3)
+        return sn_errorf(err, SN_ERR_INVALID_ARGUMENT,
+                         "row stride %zu is less than the %zu bytes of a %d-pixel row", stride,
+                         (size_t)width * 3, width);
     int W = p->width, H = p->height, rw, rh, cx, cy;
     sn_preprocess_geometry(p, width, height, &rw, &rh, &cx, &cy);
     int *xi = malloc(sizeof(int) * 2 * ((size_t)W + H));
@@ -138,7 +149,7 @@ sn_status sn_preprocess_image(const sn_preprocess *p, sn_layout layout, const ui
         bias[c] = (float)(-(double)p->mean[c] / p->std[c]);
         src_c[c] = p->channels == SN_CHANNELS_BGR ? 2 - c : c;
     }
-    size_t stride = (size_t)width * 3, plane = (size_t)W * H;
+    size_t plane = (size_t)W * H;
     for (int y = 0; y < H; y++) {
         const uint8_t *r0 = rgb + (size_t)y0[y] * stride, *r1 = rgb + (size_t)y1[y] * stride;
         float wy = fy[y];

@@ -20,8 +20,6 @@
 
 #include "sentinel.h"
 
-#define SN_PREPROCESS_MAX_SIDE 16384
-
 /* The preprocessing for a model whose image input is [N,3,in_h,in_w] (NCHW) or [N,in_h,in_w,3]
  * (NHWC): the model's own metadata when present (which must agree with the input size), else a
  * stretch to in_h x in_w with mean 0 and std 1. The result is validated. */
@@ -42,5 +40,9 @@ void sn_preprocess_geometry(const sn_preprocess *p, int src_w, int src_h, int *r
  * [H][W][3] for SN_LAYOUT_NHWC. p must have passed sn_preprocess_validate. */
 sn_status sn_preprocess_image(const sn_preprocess *p, sn_layout layout, const uint8_t *rgb,
                               int width, int height, float *dst, sn_error *err);
+/* The same for rows `stride` bytes apart (stride >= 3*width): the same results, bit for bit. */
+sn_status sn_preprocess_image_strided(const sn_preprocess *p, sn_layout layout,
+                                      const uint8_t *rgb, int width, int height, size_t stride,
+                                      float *dst, sn_error *err);
 
 #endif

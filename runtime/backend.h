@@ -10,6 +10,8 @@
 #ifndef SN_BACKEND_H
 #define SN_BACKEND_H
 
+#include <stdbool.h>
+
 #include "graph.h"
 #include "sentinel.h"
 
@@ -19,6 +21,11 @@ typedef struct sn_backend_config {
     int threads;   /* >= 1: host threads for CPU work */
     int gpu_index; /* >= 0: the device to open, for GPU backends */
     int precision; /* sn_precision: storage and math on a GPU (CPU backends compute in fp32) */
+    /* Whether graph input 0 is a 3-channel image sn_engine_run_images may fill, and how:
+     * `image` is resolved and validated (sn_preprocess_resolve), image_layout NCHW or NHWC. */
+    bool image_input;
+    sn_preprocess image;
+    sn_layout image_layout;
 } sn_backend_config;
 
 typedef struct sn_backend_ops {
@@ -44,7 +51,8 @@ typedef struct sn_backend_ops {
                      sn_error *err);
 
     /* Optional (may be NULL): fill the fields of `out` the backend knows - activation_bytes,
-     * naive_bytes, weight_bytes, scratch_bytes, threads. The engine fills size and runs. */
+     * naive_bytes, weight_bytes, scratch_bytes, threads, uploads, downloads and their bytes.
+     * The engine fills size, runs and the image counts, and holds its mutex during the call. */
     void (*stats)(const void *state, sn_engine_stats *out);
 
     /* Optional (NULL: not supported): enqueue one batch on `stream` (a CUstream; NULL the
@@ -52,6 +60,12 @@ typedef struct sn_backend_ops {
      * waiting. */
     sn_status (*run_device)(void *state, int batch, const void *const *inputs,
                             void *const *outputs, void *stream, sn_error *err);
+
+    /* Optional (NULL: the engine preprocesses on the host into f32 and calls run): preprocess
+     * n images (1 <= n <= max_batch, each checked by the engine) as cfg->image says into graph
+     * input 0, run, and write outputs as run does. Only called when cfg->image_input. */
+    sn_status (*run_images)(void *state, int n, const sn_image_u8 *images, void *const *outputs,
+                            sn_error *err);
 } sn_backend_ops;
 
 extern const sn_backend_ops sn_backend_cpu;

@@ -21,30 +21,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "engine.h"
 #include "error.h"
 #include "model.h"
 #include "passes/pass.h"
 
 /* More threads than this is a caller's mistake, not a machine. */
 #define SN__MAX_THREADS 4096
-
-struct sn_engine {
-    const sn_model *model;
-    const sn_graph *g;   /* the graph the backend runs: the model's, or `own` */
-    sn_graph *own;       /* the optimised copy, or NULL */
-    sn_layout layout;    /* the layout g computes in */
-    double optimize_ms;
-    const sn_backend_ops *ops;
-    void *state;
-    pthread_mutex_t lock; /* held across run; also guards `runs` */
-    int max_batch, threads;
-    size_t *in_bytes, *out_bytes; /* one sample (batch 1) of each input / output */
-    bool *in_batched, *out_batched; /* whether the buffer holds `batch` samples or one tensor */
-    uint64_t runs;
-    const char *fallback; /* points into fallback_buf, or NULL */
-    char fallback_buf[SN_ERROR_MESSAGE_SIZE];
-};
 
 /* The GPU backend, when the build has one (SENTINEL_HAVE_CUDA: runtime/cuda/). */
 static const sn_backend_ops *sn__gpu_backend(void) {
@@ -263,7 +246,11 @@ sn_status sn_engine_create(const sn_model *m, const sn_engine_options *opt, sn_e
     if (!o.optimize) e->layout = SN_LAYOUT_ANY; /* whatever the model's graph computes in */
     g = e->g;
     if ((st = sn__io_sizes(e, g, err)) != SN_OK) goto fail;
-    sn_backend_config cfg = {e->max_batch, e->threads, o.gpu_index, (int)o.precision};
+    sn_backend_config cfg = {.max_batch = e->max_batch,
+                             .threads = e->threads,
+                             .gpu_index = o.gpu_index,
+                             .precision = (int)o.precision};
+    sn__engine_describe_images(e, &cfg);
     if ((st = sn__open_backend(e, &cfg, g, o.device == SN_DEVICE_AUTO, err)) != SN_OK) goto fail;
     *out = e;
     return SN_OK;
@@ -281,6 +268,7 @@ void sn_engine_destroy(sn_engine *e) {
     free(e->out_bytes);
     free(e->in_batched);
     free(e->out_batched);
+    sn__engine_images_free(e);
     pthread_mutex_destroy(&e->lock);
     free(e);
 }
@@ -304,32 +292,30 @@ static bool sn__overlap(const void *a, size_t na, const void *b, size_t nb) {
     return na && nb && x < y + nb && y < x + na;
 }
 
-/* Pointers present, and no output overlapping another output or an input. */
-static sn_status sn__check_buffers(const sn_engine *e, int batch, const void *const *inputs,
-                                   void *const *outputs, sn_error *err) {
+sn_status sn__engine_check_buffers(const sn_engine *e, int batch, const void *const *inputs,
+                                   void *const *outputs, const char *fn, sn_error *err) {
     const sn_graph *g = e->g;
-    if (g->n_inputs > 0 && !inputs)
-        return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "sn_engine_run: inputs is NULL");
+    const int n_in = inputs ? g->n_inputs : 0;
     if (g->n_outputs > 0 && !outputs)
-        return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "sn_engine_run: outputs is NULL");
-    for (int i = 0; i < g->n_inputs; i++)
+        return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "%s: outputs is NULL", fn);
+    for (int i = 0; i < n_in; i++)
         if (!inputs[i])
-            return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "sn_engine_run: inputs[%d] is NULL", i);
+            return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "%s: inputs[%d] is NULL", fn, i);
     for (int i = 0; i < g->n_outputs; i++) {
         if (!outputs[i])
-            return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "sn_engine_run: outputs[%d] is NULL", i);
+            return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "%s: outputs[%d] is NULL", fn, i);
         size_t ni = e->out_bytes[i] * (e->out_batched[i] ? (size_t)batch : 1);
         for (int j = 0; j < i; j++) {
             size_t nj = e->out_bytes[j] * (e->out_batched[j] ? (size_t)batch : 1);
             if (sn__overlap(outputs[i], ni, outputs[j], nj))
                 return sn_errorf(err, SN_ERR_INVALID_ARGUMENT,
-                                 "sn_engine_run: outputs[%d] overlaps outputs[%d]", i, j);
+                                 "%s: outputs[%d] overlaps outputs[%d]", fn, i, j);
         }
-        for (int j = 0; j < g->n_inputs; j++) {
+        for (int j = 0; j < n_in; j++) {
             size_t nj = e->in_bytes[j] * (e->in_batched[j] ? (size_t)batch : 1);
             if (sn__overlap(outputs[i], ni, inputs[j], nj))
                 return sn_errorf(err, SN_ERR_INVALID_ARGUMENT,
-                                 "sn_engine_run: outputs[%d] overlaps inputs[%d]", i, j);
+                                 "%s: outputs[%d] overlaps inputs[%d]", fn, i, j);
         }
     }
     return SN_OK;
@@ -343,7 +329,9 @@ sn_status sn_engine_run(sn_engine *e, int batch, const void *const *inputs, void
         return sn_errorf(err, SN_ERR_INVALID_ARGUMENT,
                          "sn_engine_run: batch %d is outside 1..%d (the engine's max_batch)", batch,
                          e->max_batch);
-    sn_status st = sn__check_buffers(e, batch, inputs, outputs, err);
+    if (e->g->n_inputs > 0 && !inputs)
+        return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "sn_engine_run: inputs is NULL");
+    sn_status st = sn__engine_check_buffers(e, batch, inputs, outputs, "sn_engine_run", err);
     if (st != SN_OK) return st;
     pthread_mutex_lock(&e->lock);
     st = e->ops->run(e->state, batch, inputs, outputs, err);
@@ -355,17 +343,20 @@ sn_status sn_engine_run(sn_engine *e, int batch, const void *const *inputs, void
 sn_status sn_engine_get_stats(const sn_engine *e, sn_engine_stats *out) {
     if (!e || !out || out->size < sizeof out->size) return SN_ERR_INVALID_ARGUMENT;
     sn_engine_stats s = SN_ENGINE_STATS_INIT;
+    /* The lock is only for a consistent read of the counters a run updates (the backend's
+     * transfer counts among them); the engine is otherwise unchanged. */
+    pthread_mutex_t *lock = (pthread_mutex_t *)&e->lock;
+    pthread_mutex_lock(lock);
     if (e->ops->stats) e->ops->stats(e->state, &s);
+    s.runs = e->runs;
+    s.image_runs = e->image_runs;
+    s.images = e->images;
+    pthread_mutex_unlock(lock);
     s.threads = e->threads;
     s.nodes = 0;
     for (int i = 0; i < e->g->n_nodes; i++) s.nodes += !e->g->nodes[i].dead;
     s.layout = e->layout;
     s.optimize_ms = e->optimize_ms;
-    /* The lock is only for a consistent read of `runs`; the engine is otherwise unchanged. */
-    pthread_mutex_t *lock = (pthread_mutex_t *)&e->lock;
-    pthread_mutex_lock(lock);
-    s.runs = e->runs;
-    pthread_mutex_unlock(lock);
     /* A caller built against an older, smaller struct gets only the fields it has. */
     size_t n = out->size < sizeof s ? out->size : sizeof s;
     s.size = out->size;
@@ -386,7 +377,10 @@ sn_status sn_engine_run_device(sn_engine *e, int batch, const void *const *input
                          "sn_engine_run_device: batch %d is outside 1..%d (the engine's "
                          "max_batch)", batch, e->max_batch);
     /* Device pointers cannot be checked for overlap from the host; presence can. */
-    sn_status st = sn__check_buffers(e, batch, inputs, outputs, err);
+    if (e->g->n_inputs > 0 && !inputs)
+        return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "sn_engine_run_device: inputs is NULL");
+    sn_status st =
+        sn__engine_check_buffers(e, batch, inputs, outputs, "sn_engine_run_device", err);
     if (st != SN_OK) return st;
     pthread_mutex_lock(&e->lock);
     st = e->ops->run_device(e->state, batch, inputs, outputs, stream, err);

@@ -1,0 +1,121 @@
+/* image_cases.c - see image_cases.h. */
+#include "image_cases.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph.h"
+#include "model.h"
+#include "preprocess.h"
+
+static void sn__ok(sn_status st, const sn_error *e) {
+    cr_assert_eq(st, SN_OK, "%s: %s", sn_status_string(st), e ? e->message : "");
+}
+
+static int sn__tensor(sn_graph *g, const char *name, int rank, const int64_t *dims) {
+    sn_shape s = sn_shape_make(rank, dims);
+    int t;
+    sn__ok(sn_graph_add_tensor(g, name, SN_DTYPE_F32, dims ? &s : NULL, &t), NULL);
+    return t;
+}
+
+sn_model *sn_img_model(int h, int w, sn_layout layout, sn_img_model_kind kind,
+                       const sn_preprocess *meta, sn_rng *rng) {
+    sn_graph *g;
+    sn__ok(sn_graph_create(&g), NULL);
+    const bool nhwc = layout == SN_LAYOUT_NHWC;
+    int64_t xd[4] = {SN_DIM_BATCH, 3, h, w}, xd_nhwc[4] = {SN_DIM_BATCH, h, w, 3};
+    int x = sn__tensor(g, "x", 4, nhwc ? xd_nhwc : xd);
+    g->tensors[x].layout = nhwc ? SN_LAYOUT_NHWC : SN_LAYOUT_NCHW;
+    sn__ok(sn_graph_add_input(g, x), NULL);
+    int y;
+    if (kind == SN_IMG_IDENTITY) {
+        y = sn__tensor(g, "y", 0, NULL);
+        sn__ok(sn_graph_add_node(g, SN_OP_IDENTITY, "id", &x, 1, &y, 1, NULL, 0, NULL), NULL);
+    } else {
+        int cur = x;
+        if (nhwc) {
+            static const int64_t perm[4] = {0, 3, 1, 2};
+            sn_attr a = sn_attr_ints("perm", perm, 4);
+            int t = sn__tensor(g, "x_nchw", 0, NULL);
+            sn__ok(sn_graph_add_node(g, SN_OP_TRANSPOSE, "to_nchw", &cur, 1, &t, 1, &a, 1, NULL),
+                   NULL);
+            cur = t;
+        }
+        float wv[4 * 3 * 3 * 3], bv[4];
+        sn_rng_fill(rng, wv, 4 * 27, -0.5f, 0.5f);
+        sn_rng_fill(rng, bv, 4, -0.2f, 0.2f);
+        int64_t wd[4] = {4, 3, 3, 3}, bd[1] = {4};
+        sn_shape ws = sn_shape_make(4, wd), bs = sn_shape_make(1, bd);
+        int wt, bt;
+        sn__ok(sn_graph_add_const(g, "w", SN_DTYPE_F32, &ws, wv, sizeof wv, true, &wt), NULL);
+        sn__ok(sn_graph_add_const(g, "b", SN_DTYPE_F32, &bs, bv, sizeof bv, true, &bt), NULL);
+        static const int64_t pads[4] = {1, 1, 1, 1};
+        sn_attr a = sn_attr_ints("pads", pads, 4);
+        int conv = sn__tensor(g, "conv", 0, NULL);
+        int ins[3] = {cur, wt, bt};
+        sn__ok(sn_graph_add_node(g, SN_OP_CONV, "conv", ins, 3, &conv, 1, &a, 1, NULL), NULL);
+        y = sn__tensor(g, "y", 0, NULL);
+        sn__ok(sn_graph_add_node(g, SN_OP_RELU, "relu", &conv, 1, &y, 1, NULL, 0, NULL), NULL);
+    }
+    sn__ok(sn_graph_add_output(g, y), NULL);
+    if (meta && meta->present) g->meta.preprocess = *meta;
+    sn_model *m = NULL;
+    sn_error e = {0};
+    sn__ok(sn_model_from_graph(g, &m, &e), &e);
+    return m;
+}
+
+sn_preprocess sn_img_meta(int h, int w, int shorter, int bgr, sn_rng *rng) {
+    sn_preprocess p = {0};
+    p.present = 1;
+    p.width = w;
+    p.height = h;
+    p.resize = shorter ? SN_RESIZE_SHORTER_CROP : SN_RESIZE_STRETCH;
+    p.resize_shorter = shorter;
+    p.channels = bgr ? SN_CHANNELS_BGR : SN_CHANNELS_RGB;
+    for (int c = 0; c < 3; c++) {
+        p.mean[c] = (float)sn_rng_uniform(rng, 0.3, 0.6);
+        p.std[c] = (float)sn_rng_uniform(rng, 0.15, 0.3);
+    }
+    return p;
+}
+
+sn_image_u8 *sn_img_random(sn_rng *rng, int n, const int *w, const int *h, const int *pad) {
+    sn_image_u8 *im = calloc((size_t)n, sizeof *im);
+    cr_assert_not_null(im);
+    for (int i = 0; i < n; i++) {
+        size_t stride = (size_t)w[i] * 3 + (size_t)(pad ? pad[i] : 0);
+        size_t bytes = stride * (size_t)h[i];
+        uint8_t *px = malloc(bytes);
+        cr_assert_not_null(px);
+        for (size_t k = 0; k < bytes; k++) px[k] = (uint8_t)(sn_rng_u64(rng) >> 56);
+        im[i] = (sn_image_u8){w[i], h[i], pad && pad[i] ? stride : 0, px};
+    }
+    return im;
+}
+
+void sn_img_free(sn_image_u8 *im, int n) {
+    for (int i = 0; im && i < n; i++) free((void *)im[i].pixels);
+    free(im);
+}
+
+float *sn_img_reference(const sn_preprocess *p, sn_layout layout, int n, const sn_image_u8 *im) {
+    const size_t per = (size_t)3 * p->width * p->height;
+    float *out = malloc(per * (size_t)n * sizeof *out);
+    cr_assert_not_null(out);
+    for (int i = 0; i < n; i++) {
+        const size_t row = (size_t)im[i].width * 3, stride = im[i].stride ? im[i].stride : row;
+        uint8_t *tight = malloc(row * (size_t)im[i].height);
+        cr_assert_not_null(tight);
+        for (int r = 0; r < im[i].height; r++)
+            memcpy(tight + row * (size_t)r, im[i].pixels + stride * (size_t)r, row);
+        sn_error e = {0};
+        sn__ok(sn_preprocess_image(p, layout, tight, im[i].width, im[i].height, out + per * i,
+                                   &e),
+               &e);
+        free(tight);
+    }
+    return out;
+}
