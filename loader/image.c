@@ -37,16 +37,65 @@ static const char *sn__known_other_format(const uint8_t *b, size_t size) {
     return NULL;
 }
 
+void sn_image_options_for_preprocess(sn_image_decode_options *o, const sn_preprocess *p,
+                                     uint64_t max_pixels) {
+    sn_image_decode_options d = SN_IMAGE_DECODE_OPTIONS_INIT;
+    *o = d;
+    o->max_pixels = max_pixels;
+    if (p->resize == SN_RESIZE_SHORTER_CROP) {
+        o->min_shorter = p->resize_shorter;
+    } else {
+        o->min_width = p->width;
+        o->min_height = p->height;
+    }
+}
+
+int sn_image_scaled_side(int side, int num) {
+    int64_t s = ((int64_t)side * num + 4) / 8;
+    return s < 1 ? 1 : (int)s;
+}
+
+int sn_image_jpeg_scale(const sn_image_decode_options *o, int width, int height,
+                        int orientation) {
+    if (!o || (o->min_width <= 0 && o->min_height <= 0 && o->min_shorter <= 0)) return 8;
+    /* Sizes are those of the upright image; a quarter turn swaps the stored sides. */
+    int w = orientation >= 5 && orientation <= 8 ? height : width;
+    int h = orientation >= 5 && orientation <= 8 ? width : height;
+    for (int num = 1; num < 8; num++) {
+        int sw = sn_image_scaled_side(w, num), sh = sn_image_scaled_side(h, num);
+        if (sw >= o->min_width && sh >= o->min_height && (sw < sh ? sw : sh) >= o->min_shorter)
+            return num;
+    }
+    return 8;
+}
+
 sn_status sn_image_decode(const void *data, size_t size, uint64_t max_pixels, sn_image *out,
                           sn_error *err) {
+    sn_image_decode_options o = SN_IMAGE_DECODE_OPTIONS_INIT;
+    o.max_pixels = max_pixels;
+    return sn_image_decode_ex(data, size, &o, out, err);
+}
+
+sn_status sn_image_decode_ex(const void *data, size_t size, const sn_image_decode_options *opt,
+                             sn_image *out, sn_error *err) {
     if (!out || (!data && size)) return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "no image");
-    out->width = out->height = 0;
-    out->pixels = NULL;
-    if (max_pixels == 0) max_pixels = SN_IMAGE_DEFAULT_MAX_PIXELS;
+    memset(out, 0, sizeof *out);
+    sn_image_decode_options o = SN_IMAGE_DECODE_OPTIONS_INIT;
+    if (opt) o = *opt;
+    if (o.max_pixels == 0) o.max_pixels = SN_IMAGE_DEFAULT_MAX_PIXELS;
     if (size == 0) return sn_errorf(err, SN_ERR_FORMAT, "the file is empty");
     switch (sn_image_detect(data, size)) {
-    case SN_IMAGE_FORMAT_JPEG: return sn__image_decode_jpeg(data, size, max_pixels, out, err);
-    case SN_IMAGE_FORMAT_PNG: return sn__image_decode_png(data, size, max_pixels, out, err);
+    case SN_IMAGE_FORMAT_JPEG: return sn__image_decode_jpeg(data, size, &o, out, err);
+    case SN_IMAGE_FORMAT_PNG: {
+        sn_status s = sn__image_decode_png(data, size, o.max_pixels, out, err);
+        if (s == SN_OK) {
+            out->full_width = out->width;
+            out->full_height = out->height;
+            out->scale_num = 8;
+            out->orientation = 1;
+        }
+        return s;
+    }
     default: break;
     }
     const uint8_t *b = data;
@@ -65,7 +114,9 @@ sn_status sn_read_file(const char *path, uint64_t max_bytes, void **data, size_t
                        sn_error *err) {
     *data = NULL;
     *size = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO (or a device) would otherwise wait for a writer, forever;
+     * such files are refused below, and reads of a regular file ignore the flag. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return sn_errorf(err, SN_ERR_IO, "cannot open: %s", strerror(errno));
     struct stat st;
     char *buf = NULL;
@@ -121,14 +172,20 @@ fail:
 
 sn_status sn_image_load_file(const char *path, uint64_t max_pixels, sn_image *out,
                              sn_error *err) {
+    sn_image_decode_options o = SN_IMAGE_DECODE_OPTIONS_INIT;
+    o.max_pixels = max_pixels;
+    return sn_image_load_file_ex(path, &o, out, err);
+}
+
+sn_status sn_image_load_file_ex(const char *path, const sn_image_decode_options *opt,
+                                sn_image *out, sn_error *err) {
     void *data;
     size_t size;
     if (!out) return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "no image");
-    out->width = out->height = 0;
-    out->pixels = NULL;
+    memset(out, 0, sizeof *out);
     sn_status s = sn_read_file(path, SN_IMAGE_MAX_FILE_BYTES, &data, &size, err);
     if (s != SN_OK) return s;
-    s = sn_image_decode(data, size, max_pixels, out, err);
+    s = sn_image_decode_ex(data, size, opt, out, err);
     free(data);
     return s;
 }
@@ -136,6 +193,5 @@ sn_status sn_image_load_file(const char *path, uint64_t max_pixels, sn_image *ou
 void sn_image_free(sn_image *img) {
     if (!img) return;
     free(img->pixels);
-    img->pixels = NULL;
-    img->width = img->height = 0;
+    memset(img, 0, sizeof *img);
 }

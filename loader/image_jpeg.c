@@ -6,6 +6,12 @@
  * and carries on with grey blocks; we turn the warnings that mean "this image is not what the
  * file says" (premature end of file, bad entropy codes, lost restart markers) into errors, so a
  * truncated or corrupt file is refused instead of classified as a half-grey picture.
+ *
+ * When the caller will shrink the image anyway (sn_image_decode_options), the decoder's DCT
+ * scaling produces it at num/8 of its size straight from the coefficients: a 4000x3000 photo
+ * for a 224x224 model decodes at 1/8 in a fraction of the time and memory, and the scaled
+ * IDCT averages rather than drops detail. The EXIF orientation (APP1) is applied last, on the
+ * decoded pixels.
  */
 #include <setjmp.h>
 #include <stdio.h> /* jpeglib.h needs FILE */
@@ -93,8 +99,17 @@ static void sn__cmyk_to_rgb(const uint8_t *cmyk, uint8_t *rgb, int width, int in
     }
 }
 
-sn_status sn__image_decode_jpeg(const void *data, size_t size, uint64_t max_pixels,
+/* The orientation tag of the first EXIF APP1 segment (saved by jpeg_save_markers), else 1. */
+static int sn__jpeg_orientation(j_decompress_ptr cinfo) {
+    for (jpeg_saved_marker_ptr m = cinfo->marker_list; m; m = m->next)
+        if (m->marker == JPEG_APP0 + 1 && m->data_length >= 6 && !memcmp(m->data, "Exif\0\0", 6))
+            return sn__exif_orientation(m->data, m->data_length);
+    return 1;
+}
+
+sn_status sn__image_decode_jpeg(const void *data, size_t size, const sn_image_decode_options *opt,
                                 sn_image *out, sn_error *err) {
+    uint64_t max_pixels = opt->max_pixels;
     struct jpeg_decompress_struct cinfo;
     struct jpeg_progress_mgr progress;
     sn_jpeg_err jerr;
@@ -120,6 +135,7 @@ sn_status sn__image_decode_jpeg(const void *data, size_t size, uint64_t max_pixe
     progress.progress_monitor = sn__jpeg_progress;
     cinfo.progress = &progress;
     jpeg_mem_src(&cinfo, (const unsigned char *)data, (unsigned long)size);
+    if (!opt->ignore_orientation) jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xffff);
     if (jpeg_read_header(&cinfo, TRUE) != JPEG_HEADER_OK) {
         st = sn_errorf(err, SN_ERR_FORMAT, "corrupt JPEG: no image in the file");
         goto fail;
@@ -149,18 +165,30 @@ sn_status sn__image_decode_jpeg(const void *data, size_t size, uint64_t max_pixe
                   cinfo.num_components);
         goto fail;
     }
+    int orientation = opt->ignore_orientation ? 1 : sn__jpeg_orientation(&cinfo);
+    int num = sn_image_jpeg_scale(opt, (int)w, (int)h, orientation);
+    cinfo.scale_num = (unsigned)num;
+    cinfo.scale_denom = 8;
     jpeg_start_decompress(&cinfo);
     if (cinfo.output_components != (cmyk ? 4 : 3)) {
         st = sn_errorf(err, SN_ERR_INTERNAL, "JPEG decoder gave %d components",
                   cinfo.output_components);
         goto fail;
     }
-    size_t stride = (size_t)w * 3;
-    pixels = malloc(stride * (size_t)h);
-    if (cmyk) row = malloc((size_t)w * 4);
+    /* The decoder's output size at num/8 (the full size when num is 8). */
+    uint64_t ow = cinfo.output_width, oh = cinfo.output_height;
+    if (ow == 0 || oh == 0 || ow > w || oh > h) {
+        st = sn_errorf(err, SN_ERR_INTERNAL, "JPEG decoder output %llux%llu for a %llux%llu "
+                       "image at %d/8", (unsigned long long)ow, (unsigned long long)oh,
+                       (unsigned long long)w, (unsigned long long)h, num);
+        goto fail;
+    }
+    size_t stride = (size_t)ow * 3;
+    pixels = malloc(stride * (size_t)oh);
+    if (cmyk) row = malloc((size_t)ow * 4);
     if (!pixels || (cmyk && !row)) {
         st = sn_errorf(err, SN_ERR_OUT_OF_MEMORY, "out of memory for a %llux%llu image",
-                  (unsigned long long)w, (unsigned long long)h);
+                  (unsigned long long)ow, (unsigned long long)oh);
         goto fail;
     }
     while (cinfo.output_scanline < cinfo.output_height) {
@@ -172,15 +200,38 @@ sn_status sn__image_decode_jpeg(const void *data, size_t size, uint64_t max_pixe
                            cinfo.output_scanline, cinfo.output_height);
             goto fail;
         }
-        if (cmyk) sn__cmyk_to_rgb(row, dst, (int)w, cinfo.saw_Adobe_marker);
+        if (cmyk) sn__cmyk_to_rgb(row, dst, (int)ow, cinfo.saw_Adobe_marker);
     }
     /* Reads on to the end-of-image marker, so a file cut after the last row is caught too. */
     jpeg_finish_decompress(&cinfo);
     jpeg_destroy_decompress(&cinfo);
     free(row);
-    out->width = (int)w;
-    out->height = (int)h;
+    /* Rounded to the nearest pixel (image.h): a last column or row made from less than half
+     * a pixel's worth of the picture goes, closing up the rows in place. */
+    uint64_t tw = (uint64_t)sn_image_scaled_side((int)w, num);
+    uint64_t th = (uint64_t)sn_image_scaled_side((int)h, num);
+    if (tw > ow || th > oh || ow - tw > 1 || oh - th > 1) {
+        free(pixels);
+        return sn_errorf(err, SN_ERR_INTERNAL, "JPEG decoder output %llux%llu at %d/8 of "
+                         "%llux%llu", (unsigned long long)ow, (unsigned long long)oh, num,
+                         (unsigned long long)w, (unsigned long long)h);
+    }
+    if (tw < ow)
+        for (uint64_t y = 1; y < th; y++)
+            memmove(pixels + y * tw * 3, pixels + y * ow * 3, (size_t)tw * 3);
+    ow = tw;
+    oh = th;
+    out->width = (int)ow;
+    out->height = (int)oh;
     out->pixels = pixels;
+    out->full_width = (int)w;
+    out->full_height = (int)h;
+    out->scale_num = num;
+    out->orientation = 1;
+    if ((st = sn__image_orient(out, orientation, err)) != SN_OK) {
+        sn_image_free(out);
+        return st;
+    }
     return SN_OK;
 
 fail:

@@ -19,11 +19,13 @@
 set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake pkg-config libopenblas-dev libjpeg-dev libspng-dev zlib1g-dev
-            protobuf-c-compiler libprotobuf-c-dev libonnx-dev libssl-dev)
+            protobuf-c-compiler libprotobuf-c-dev libonnx-dev libssl-dev libexif-dev)
 # libjpeg-dev pulls in libjpeg62-turbo-dev on Debian. The ONNX importer's C code is generated at
 # build time by protoc-c (protobuf-c-compiler) from the onnx.proto that libonnx-dev installs
 # (/usr/include/onnx/onnx.proto); libprotobuf-c-dev is its runtime. libssl-dev: the GPU backend's
 # kernel cache keys entries by SHA-256 from OpenSSL's libcrypto (only used when CUDA is found).
+# libexif-dev: the EXIF orientation tag of JPEG photos, so pictures taken with the camera turned
+# are fed to the model upright (loader/image_orient.c).
 TEST_PKGS=(libcriterion-dev clang llvm python3-venv)
 # clang is the only compiler libFuzzer works with; its fuzzer and sanitizer runtime
 # (libclang-rt-<major>-dev) and OpenMP runtime (libomp-<major>-dev) are resolved below from the

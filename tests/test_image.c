@@ -1,8 +1,11 @@
 /*
  * test_image.c - JPEG and PNG decoding (loader/image.h): every kind sentinel-mkimages writes,
- * checked against the pixels it encoded (PNG exactly, JPEG by PSNR); PNGs encoded here from
- * random pixels; truncation at every offset; corrupt data; headers declaring huge sizes,
- * rejected before anything is allocated; random bytes; empty, missing and unreadable files.
+ * checked against the pixels it encoded (PNG exactly, JPEG by PSNR); PNGs of every colour type
+ * and bit depth (1-16 bits, palettes, grey + alpha, RGBA) encoded here and checked exactly,
+ * at odd sizes (1x1, 3x517); grey, Adobe CMYK and odd-sized JPEGs; truncation at every offset;
+ * corrupt data; headers declaring huge sizes, rejected before anything is allocated; random
+ * bytes; empty, missing and unreadable files. EXIF orientation: test_image_orient.c; reduced
+ * scale decoding: test_image_scale.c.
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -10,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <jpeglib.h>
@@ -17,50 +22,10 @@
 
 #include "image.h"
 #include "npy.h"
+#include "image_encode.h"
 #include "test_support.h"
 
-/* --- encoders for test inputs ------------------------------------------------------------ */
-
-static void *encode_png_rgb8(const uint8_t *rgb, int w, int h, size_t *size) {
-    spng_ctx *enc = spng_ctx_new(SPNG_CTX_ENCODER);
-    cr_assert(enc);
-    struct spng_ihdr ihdr = {(uint32_t)w, (uint32_t)h, 8, SPNG_COLOR_TYPE_TRUECOLOR, 0, 0, 0};
-    cr_assert_eq(spng_set_option(enc, SPNG_ENCODE_TO_BUFFER, 1), 0);
-    cr_assert_eq(spng_set_ihdr(enc, &ihdr), 0);
-    cr_assert_eq(spng_encode_image(enc, rgb, (size_t)w * h * 3, SPNG_FMT_PNG,
-                                   SPNG_ENCODE_FINALIZE), 0);
-    int error = 0;
-    void *png = spng_get_png_buffer(enc, size, &error);
-    cr_assert(png, "spng: %s", spng_strerror(error));
-    spng_ctx_free(enc);
-    return png;
-}
-
-static unsigned char *encode_jpeg_rgb(const uint8_t *rgb, int w, int h, int progressive,
-                                      unsigned long *size) {
-    struct jpeg_compress_struct c;
-    struct jpeg_error_mgr jerr;
-    unsigned char *out = NULL;
-    *size = 0;
-    c.err = jpeg_std_error(&jerr);
-    jpeg_create_compress(&c);
-    jpeg_mem_dest(&c, &out, size);
-    c.image_width = (JDIMENSION)w;
-    c.image_height = (JDIMENSION)h;
-    c.input_components = 3;
-    c.in_color_space = JCS_RGB;
-    jpeg_set_defaults(&c);
-    jpeg_set_quality(&c, 90, TRUE);
-    if (progressive) jpeg_simple_progression(&c);
-    jpeg_start_compress(&c, TRUE);
-    for (int y = 0; y < h; y++) {
-        JSAMPROW row = (JSAMPROW)(rgb + (size_t)y * w * 3);
-        jpeg_write_scanlines(&c, &row, 1);
-    }
-    jpeg_finish_compress(&c);
-    jpeg_destroy_compress(&c);
-    return out;
-}
+/* --- test inputs (encoders: tests/support/image_encode.c) -------------------------------- */
 
 /* A smooth random picture (JPEG-friendly) or pure noise. */
 static uint8_t *random_image(sn_rng *r, int w, int h, int smooth) {
@@ -170,7 +135,7 @@ Test(image, random_png_round_trips_exactly_and_format_comes_from_bytes) {
         int w = 1 + (int)(sn_rng_u64(&r) % 150), h = 1 + (int)(sn_rng_u64(&r) % 150);
         uint8_t *px = random_image(&r, w, h, 0);
         size_t size;
-        void *png = encode_png_rgb8(px, w, h, &size);
+        void *png = sn_test_png(px, w, h, 2, 8, NULL, 0, &size);
         cr_assert_eq(sn_image_detect(png, size), SN_IMAGE_FORMAT_PNG);
         /* A PNG named .jpg is still a PNG. */
         char *dir = sn_test_mkdtemp(), path[4096];
@@ -195,8 +160,8 @@ Test(image, jpeg_from_random_smooth_picture_is_close) {
     for (int prog = 0; prog < 2; prog++) {
         int w = 9 + (int)(sn_rng_u64(&r) % 200), h = 9 + (int)(sn_rng_u64(&r) % 200);
         uint8_t *px = random_image(&r, w, h, 1);
-        unsigned long size;
-        unsigned char *jpg = encode_jpeg_rgb(px, w, h, prog, &size);
+        size_t size;
+        uint8_t *jpg = sn_test_jpeg(px, w, h, 3, prog, 90, NULL, 0, &size);
         cr_assert_eq(sn_image_detect(jpg, size), SN_IMAGE_FORMAT_JPEG);
         sn_image img = {0};
         sn_error err = {0};
@@ -221,7 +186,7 @@ Test(image, truncated_png_fails_at_every_offset) {
     sn_rng_seed(&r, sn_test_fresh_seed("truncated_png"));
     uint8_t *px = random_image(&r, 23, 17, 1);
     size_t size;
-    uint8_t *png = encode_png_rgb8(px, 23, 17, &size);
+    uint8_t *png = sn_test_png(px, 23, 17, 2, 8, NULL, 0, &size);
     for (size_t cut = 0; cut < size; cut++) {
         char what[128];
         snprintf(what, sizeof what, "PNG cut to %zu of %zu bytes", cut, size);
@@ -237,11 +202,11 @@ Test(image, truncated_jpeg_fails_at_every_offset) {
     sn_rng_seed(&r, sn_test_fresh_seed("truncated_jpeg"));
     for (int prog = 0; prog < 2; prog++) {
         uint8_t *px = random_image(&r, 29, 21, 1);
-        unsigned long size;
-        unsigned char *jpg = encode_jpeg_rgb(px, 29, 21, prog, &size);
+        size_t size;
+        uint8_t *jpg = sn_test_jpeg(px, 29, 21, 3, prog, 90, NULL, 0, &size);
         for (size_t cut = 0; cut < size; cut++) {
             char what[128];
-            snprintf(what, sizeof what, "%s JPEG cut to %zu of %lu bytes",
+            snprintf(what, sizeof what, "%s JPEG cut to %zu of %zu bytes",
                      prog ? "progressive" : "baseline", cut, size);
             expect_fail(jpg, cut, cut >= 3 ? "JPEG" : NULL, what);
         }
@@ -257,7 +222,7 @@ Test(image, corrupt_png_is_refused) {
     sn_rng_seed(&r, sn_test_fresh_seed("corrupt_png"));
     uint8_t *px = random_image(&r, 31, 19, 0);
     size_t size;
-    uint8_t *png = encode_png_rgb8(px, 31, 19, &size);
+    uint8_t *png = sn_test_png(px, 31, 19, 2, 8, NULL, 0, &size);
     uint8_t *bad = malloc(size);
     /* Any changed byte after the signature breaks a CRC (or the signature itself). */
     for (int t = 0; t < 200; t++) {
@@ -277,9 +242,9 @@ Test(image, corrupt_jpeg_is_refused) {
     sn_rng r;
     sn_rng_seed(&r, sn_test_fresh_seed("corrupt_jpeg"));
     uint8_t *px = random_image(&r, 40, 32, 1);
-    unsigned long size;
-    unsigned char *jpg = encode_jpeg_rgb(px, 40, 32, 0, &size);
-    unsigned char *bad = malloc(size);
+    size_t size;
+    uint8_t *jpg = sn_test_jpeg(px, 40, 32, 3, 0, 90, NULL, 0, &size);
+    uint8_t *bad = malloc(size);
     /* Find the markers to damage: SOF0 (FF C0) and SOS (FF DA). */
     size_t sof = 0, sos = 0;
     for (size_t i = 2; i + 1 < size; i++) {
@@ -349,8 +314,8 @@ Test(image, huge_jpeg_header_and_configured_limit) {
     sn_rng r;
     sn_rng_seed(&r, sn_test_fresh_seed("huge_jpeg"));
     uint8_t *px = random_image(&r, 20, 10, 1);
-    unsigned long size;
-    unsigned char *jpg = encode_jpeg_rgb(px, 20, 10, 0, &size);
+    size_t size;
+    uint8_t *jpg = sn_test_jpeg(px, 20, 10, 3, 0, 90, NULL, 0, &size);
     sn_image img = {0};
     sn_error err = {0};
     /* The limit is configurable: exactly w*h passes, one pixel less does not. */
@@ -405,7 +370,198 @@ Test(image, file_errors_are_named) {
     cr_assert(strstr(err.message, "No such file"), "%s", err.message);
     cr_assert_eq(sn_image_load_file(dir, 0, &img, &err), SN_ERR_IO);
     cr_assert(strstr(err.message, "directory"), "%s", err.message);
+    /* A FIFO is refused at once, not waited on for a writer that never comes. */
+    snprintf(path, sizeof path, "%s/pipe.jpg", dir);
+    cr_assert_eq(mkfifo(path, 0644), 0);
+    cr_assert_eq(sn_image_load_file(path, 0, &img, &err), SN_ERR_IO);
+    cr_assert(strstr(err.message, "not a regular file"), "%s", err.message);
+    /* A dangling symbolic link. */
+    snprintf(path, sizeof path, "%s/link.png", dir);
+    cr_assert_eq(symlink("/nonexistent/target.png", path), 0);
+    cr_assert_eq(sn_image_load_file(path, 0, &img, &err), SN_ERR_IO);
+    cr_assert(strstr(err.message, "No such file"), "%s", err.message);
+    /* No read permission (root reads anything, so only checked as another user). */
+    if (geteuid() != 0) {
+        snprintf(path, sizeof path, "%s/locked.jpg", dir);
+        cr_assert_eq(sn_test_write_file(path, "\xff\xd8\xff", 3), 0);
+        cr_assert_eq(chmod(path, 0), 0);
+        cr_assert_eq(sn_image_load_file(path, 0, &img, &err), SN_ERR_IO);
+        cr_assert(strstr(err.message, "Permission denied"), "%s", err.message);
+    }
     cr_assert_null(img.pixels);
     sn_test_rmtree(dir);
     free(dir);
+}
+
+/* --- every PNG colour type and bit depth, and odd JPEG kinds, encoded here ---------------- */
+
+/* Packs one sample value per entry into PNG rows of `depth`-bit samples (MSB first, rows
+ * byte-aligned; 16-bit big-endian). */
+static uint8_t *pack_samples(const uint16_t *v, int w, int h, int channels, int depth) {
+    size_t row = ((size_t)w * channels * depth + 7) / 8;
+    uint8_t *out = calloc(row * h + 1, 1);
+    cr_assert(out);
+    for (int y = 0; y < h; y++) {
+        uint8_t *r = out + row * y;
+        for (int i = 0; i < w * channels; i++) {
+            uint16_t s = v[(size_t)y * w * channels + i];
+            if (depth == 16) {
+                r[2 * i] = (uint8_t)(s >> 8);
+                r[2 * i + 1] = (uint8_t)s;
+            } else if (depth == 8) {
+                r[i] = (uint8_t)s;
+            } else {
+                size_t bit = (size_t)i * depth;
+                r[bit / 8] |= (uint8_t)(s << (8 - depth - bit % 8));
+            }
+        }
+    }
+    return out;
+}
+
+/* What a sample of `depth` bits means in 8 bits: PNG's scaling (left bit replication) up,
+ * the high byte down. */
+static uint8_t to8(uint16_t s, int depth) {
+    switch (depth) {
+    case 1: return s ? 255 : 0;
+    case 2: return (uint8_t)(s * 85);
+    case 4: return (uint8_t)(s * 17);
+    case 16: return (uint8_t)(s >> 8);
+    default: return (uint8_t)s;
+    }
+}
+
+Test(image, png_every_colour_type_and_depth) {
+    sn_rng r;
+    sn_rng_seed(&r, sn_test_fresh_seed("png_kinds"));
+    static const struct {
+        int type, depth;
+    } kinds[] = {{0, 1}, {0, 2}, {0, 4}, {0, 8}, {0, 16}, {2, 8}, {2, 16}, {3, 1}, {3, 2},
+                 {3, 4}, {3, 8}, {4, 8}, {4, 16}, {6, 8}, {6, 16}};
+    int sizes[][2] = {{1, 1}, {3, 517}, {517, 3}, {0, 0}};
+    for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
+        for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++) {
+            int type = kinds[k].type, depth = kinds[k].depth;
+            int w = sizes[z][0] ? sizes[z][0] : 1 + (int)(sn_rng_u64(&r) % 90);
+            int h = sizes[z][1] ? sizes[z][1] : 1 + (int)(sn_rng_u64(&r) % 90);
+            int ch = type == 0 || type == 3 ? 1 : type == 4 ? 2 : type == 2 ? 3 : 4;
+            int n_plte = type == 3 ? 1 << depth : 0;
+            uint8_t plte[3 * 256];
+            for (int i = 0; i < 3 * n_plte; i++) plte[i] = (uint8_t)sn_rng_u64(&r);
+            uint16_t *v = malloc(sizeof *v * (size_t)w * h * ch);
+            uint8_t *want = malloc((size_t)w * h * 3);
+            cr_assert(v && want);
+            uint32_t range = type == 3 ? (uint32_t)n_plte : 1u << depth;
+            for (size_t i = 0; i < (size_t)w * h * ch; i++)
+                v[i] = (uint16_t)(sn_rng_u64(&r) % range);
+            for (size_t p = 0; p < (size_t)w * h; p++) {
+                const uint16_t *s = v + p * ch;
+                uint8_t *d = want + 3 * p;
+                if (type == 3)
+                    memcpy(d, plte + 3 * s[0], 3);
+                else if (type == 0 || type == 4) /* grey, alpha dropped */
+                    d[0] = d[1] = d[2] = to8(s[0], depth);
+                else /* RGB, alpha dropped */
+                    for (int c = 0; c < 3; c++) d[c] = to8(s[c], depth);
+            }
+            uint8_t *packed = pack_samples(v, w, h, ch, depth);
+            size_t size;
+            uint8_t *png = sn_test_png(packed, w, h, type, depth, plte, n_plte, &size);
+            sn_image img = {0};
+            sn_error err = {0};
+            char what[96];
+            snprintf(what, sizeof what, "PNG colour type %d, %d-bit, %dx%d", type, depth, w, h);
+            cr_assert_eq(sn_image_decode(png, size, 0, &img, &err), SN_OK, "%s: %s", what,
+                         err.message);
+            cr_assert(img.width == w && img.height == h, "%s: decoded %dx%d", what, img.width,
+                      img.height);
+            for (size_t i = 0; i < (size_t)w * h * 3; i++)
+                cr_assert_eq(img.pixels[i], want[i], "%s: byte %zu (pixel %zu) is %u, want %u",
+                             what, i, i / 3, img.pixels[i], want[i]);
+            sn_image_free(&img);
+            free(png);
+            free(packed);
+            free(want);
+            free(v);
+        }
+}
+
+Test(image, adobe_cmyk_jpeg_colours) {
+    sn_rng r;
+    sn_rng_seed(&r, sn_test_fresh_seed("cmyk_colours"));
+    /* Adobe's CMYK stores 255 - ink: no ink is 255. Blocks of inks with known colours. */
+    static const struct {
+        uint8_t cmyk[4], rgb[3];
+    } inks[] = {{{255, 255, 255, 255}, {255, 255, 255}}, /* paper */
+                {{255, 255, 255, 0}, {0, 0, 0}},         /* full black */
+                {{0, 255, 255, 255}, {0, 255, 255}},     /* cyan ink: cyan */
+                {{255, 0, 255, 255}, {255, 0, 255}},     /* magenta */
+                {{255, 255, 0, 255}, {255, 255, 0}},     /* yellow */
+                {{255, 0, 0, 255}, {255, 0, 0}},         /* magenta + yellow: red */
+                {{255, 255, 255, 128}, {128, 128, 128}}, /* half black: mid grey */
+                {{0, 0, 255, 255}, {0, 0, 255}}};        /* cyan + magenta: blue */
+    enum { N = sizeof inks / sizeof *inks, S = 16 };
+    int order[N];
+    for (int i = 0; i < N; i++) order[i] = i;
+    for (int i = N - 1; i > 0; i--) {
+        int j = (int)(sn_rng_u64(&r) % (uint64_t)(i + 1)), t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+    int w = N * S, h = S;
+    uint8_t *cmyk = malloc((size_t)w * h * 4);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) memcpy(cmyk + ((size_t)y * w + x) * 4, inks[order[x / S]].cmyk, 4);
+    for (int prog = 0; prog < 2; prog++) {
+        size_t size;
+        uint8_t *jpg = sn_test_jpeg(cmyk, w, h, 4, prog, 95, NULL, 0, &size);
+        sn_image img = {0};
+        sn_error err = {0};
+        cr_assert_eq(sn_image_decode(jpg, size, 0, &img, &err), SN_OK, "%s", err.message);
+        cr_assert(img.width == w && img.height == h);
+        for (int b = 0; b < N; b++) {
+            const uint8_t *p = img.pixels + ((size_t)(S / 2) * w + b * S + S / 2) * 3;
+            const uint8_t *want = inks[order[b]].rgb;
+            for (int c = 0; c < 3; c++)
+                cr_assert(abs((int)p[c] - want[c]) <= 6, "ink %d channel %d: %d, want %d",
+                          order[b], c, p[c], want[c]);
+        }
+        sn_image_free(&img);
+        free(jpg);
+    }
+    free(cmyk);
+}
+
+Test(image, grey_and_odd_sized_jpeg) {
+    sn_rng r;
+    sn_rng_seed(&r, sn_test_fresh_seed("grey_odd_jpeg"));
+    int sizes[][2] = {{1, 1}, {3, 517}, {517, 3}, {17, 9}};
+    for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++)
+        for (int prog = 0; prog < 2; prog++) {
+            int w = sizes[z][0], h = sizes[z][1];
+            uint8_t *rgb = random_image(&r, w, h, 1), *grey = malloc((size_t)w * h);
+            uint8_t *want = malloc((size_t)w * h * 3);
+            for (size_t i = 0; i < (size_t)w * h; i++) {
+                grey[i] = rgb[3 * i];
+                want[3 * i] = want[3 * i + 1] = want[3 * i + 2] = grey[i];
+            }
+            for (int kind = 0; kind < 2; kind++) { /* grey, then RGB */
+                size_t size;
+                uint8_t *jpg = sn_test_jpeg(kind ? rgb : grey, w, h, kind ? 3 : 1, prog, 95,
+                                            NULL, 0, &size);
+                sn_image img = {0};
+                sn_error err = {0};
+                cr_assert_eq(sn_image_decode(jpg, size, 0, &img, &err), SN_OK, "%dx%d: %s", w,
+                             h, err.message);
+                cr_assert(img.width == w && img.height == h);
+                double q = sn_test_psnr_u8(img.pixels, kind ? rgb : want, (size_t)w * h * 3);
+                cr_assert_gt(q, kind ? 28.0 : 35.0, "%s %s %dx%d: PSNR %.1f",
+                             prog ? "progressive" : "baseline", kind ? "RGB" : "grey", w, h, q);
+                sn_image_free(&img);
+                free(jpg);
+            }
+            free(want);
+            free(grey);
+            free(rgb);
+        }
 }
