@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "graph.h"
+#include "jsonl.h"
 #include "npy.h"
 #include "sentinel.h"
 #include "sgraph.h"
@@ -79,131 +80,6 @@ static int count_of(const char *s, const char *needle) {
     return n;
 }
 
-/* --- a small strict JSON parser: validates one value, decodes strings ---------------------- */
-
-static const char *ws(const char *p) {
-    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') p++;
-    return p;
-}
-
-/* Decodes into buf (ASCII and UTF-8 passthrough; \u escapes below 0x80 only, else '?'). */
-static const char *json_string(const char *p, char *buf, size_t size) {
-    size_t n = 0;
-    if (*p++ != '"') return NULL;
-    while (*p != '"') {
-        unsigned char c = (unsigned char)*p;
-        if (c < 0x20) return NULL;
-        if (c == '\\') {
-            p++;
-            char e = *p++, d = 0;
-            switch (e) {
-            case '"': d = '"'; break;
-            case '\\': d = '\\'; break;
-            case '/': d = '/'; break;
-            case 'n': d = '\n'; break;
-            case 't': d = '\t'; break;
-            case 'r': d = '\r'; break;
-            case 'b': d = '\b'; break;
-            case 'f': d = '\f'; break;
-            case 'u': {
-                unsigned v = 0;
-                for (int i = 0; i < 4; i++, p++) {
-                    if (!isxdigit((unsigned char)*p)) return NULL;
-                    v = v * 16 + (unsigned)(isdigit((unsigned char)*p) ? *p - '0'
-                                                                       : (tolower(*p) - 'a' + 10));
-                }
-                d = v < 0x80 ? (char)v : '?';
-                break;
-            }
-            default: return NULL;
-            }
-            if (buf && n + 1 < size) buf[n++] = d;
-        } else {
-            if (buf && n + 1 < size) buf[n++] = (char)c;
-            p++;
-        }
-    }
-    if (buf) buf[n] = '\0';
-    return p + 1;
-}
-
-static const char *json_value(const char *p);
-
-static const char *json_number(const char *p) {
-    const char *s = p;
-    if (*p == '-') p++;
-    if (!isdigit((unsigned char)*p)) return NULL;
-    while (isdigit((unsigned char)*p)) p++;
-    if (*p == '.') {
-        p++;
-        if (!isdigit((unsigned char)*p)) return NULL;
-        while (isdigit((unsigned char)*p)) p++;
-    }
-    if (*p == 'e' || *p == 'E') {
-        p++;
-        if (*p == '+' || *p == '-') p++;
-        if (!isdigit((unsigned char)*p)) return NULL;
-        while (isdigit((unsigned char)*p)) p++;
-    }
-    return p > s ? p : NULL;
-}
-
-static const char *json_value(const char *p) {
-    p = ws(p);
-    if (*p == '{' || *p == '[') {
-        char close = *p == '{' ? '}' : ']';
-        p = ws(p + 1);
-        if (*p == close) return p + 1;
-        for (;;) {
-            if (close == '}') {
-                if (!(p = json_string(ws(p), NULL, 0))) return NULL;
-                p = ws(p);
-                if (*p++ != ':') return NULL;
-            }
-            if (!(p = json_value(p))) return NULL;
-            p = ws(p);
-            if (*p == close) return p + 1;
-            if (*p++ != ',') return NULL;
-        }
-    }
-    if (*p == '"') return json_string(p, NULL, 0);
-    if (!strncmp(p, "true", 4)) return p + 4;
-    if (!strncmp(p, "false", 5)) return p + 5;
-    if (!strncmp(p, "null", 4)) return p + 4;
-    return json_number(p);
-}
-
-/* The decoded string value of "key" in one record (top level, first occurrence). */
-static int json_get_string(const char *rec, const char *key, char *buf, size_t size) {
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *p = strstr(rec, pat);
-    return p && json_string(p + strlen(pat), buf, size) ? 0 : -1;
-}
-
-/* Splits a JSON Lines file; checks every line is exactly one JSON object. */
-static char **jsonl_records(const char *path, int *count) {
-    size_t size;
-    char *text = sn_test_read_file(path, &size);
-    cr_assert(text, "cannot read %s", path);
-    cr_assert(size > 0 && text[size - 1] == '\n', "%s does not end with a newline", path);
-    char **recs = calloc(size + 1, sizeof *recs);
-    int n = 0;
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-        const char *end = json_value(line);
-        cr_assert(end && line[0] == '{' && *ws(end) == '\0', "invalid JSON record: %s", line);
-        recs[n++] = strdup(line);
-    }
-    free(text);
-    *count = n;
-    return recs;
-}
-
-static void free_records(char **recs, int n) {
-    for (int i = 0; i < n; i++) free(recs[i]);
-    free(recs);
-}
-
 /* --- tests ------------------------------------------------------------------------------- */
 
 Test(cli_run, top_k_lines_for_every_image) {
@@ -263,12 +139,12 @@ Test(cli_run, jsonl_save_npy_and_npy_inputs) {
     free(out);
 
     int n;
-    char **recs = jsonl_records(jsonl, &n);
+    char **recs = sn_test_jsonl_records(jsonl, &n);
     cr_assert_eq(n, 5 + 3 + 1);
     char top_b1[256] = "", top_s[256] = "";
     for (int i = 0; i < n; i++) {
         char input[4200], want_index[32];
-        cr_assert_eq(json_get_string(recs[i], "input", input, sizeof input), 0, "%s", recs[i]);
+        cr_assert_eq(sn_test_json_get_string(recs[i], "input", input, sizeof input), 0, "%s", recs[i]);
         snprintf(want_index, sizeof want_index, "\"index\":%d,", i);
         cr_assert(strstr(recs[i], want_index), "record %d: %s", i, recs[i]);
         cr_assert(strstr(recs[i], "\"scores\":\"softmax\""), "%s", recs[i]);
@@ -312,7 +188,7 @@ Test(cli_run, jsonl_save_npy_and_npy_inputs) {
     cr_assert(cut_b && cut_s);
     *cut_b = *cut_s = '\0';
     cr_assert_str_eq(top_b1, top_s);
-    free_records(recs, n);
+    sn_test_jsonl_free(recs, n);
     free(x);
     teardown(&f);
 }
@@ -411,7 +287,7 @@ Test(cli_run, bad_images_are_skipped_and_named) {
     free(out);
 
     int n;
-    char **recs = jsonl_records(jsonl, &n);
+    char **recs = sn_test_jsonl_records(jsonl, &n);
     cr_assert_eq(n, 13);
     int good = 0, bad = 0;
     for (int i = 0; i < n; i++) {
@@ -419,7 +295,7 @@ Test(cli_run, bad_images_are_skipped_and_named) {
         if (strstr(recs[i], "\"error\":")) bad++;
     }
     cr_assert(good == 9 && bad == 4, "%d good, %d bad", good, bad);
-    free_records(recs, n);
+    sn_test_jsonl_free(recs, n);
     teardown(&f);
 }
 
@@ -441,12 +317,12 @@ Test(cli_run, names_are_escaped_in_json) {
     cr_assert_eq(rc, 0, "%s", out);
     free(out);
     int n;
-    char **recs = jsonl_records(jsonl, &n);
+    char **recs = sn_test_jsonl_records(jsonl, &n);
     cr_assert_eq(n, 1);
     char input[4200];
-    cr_assert_eq(json_get_string(recs[0], "input", input, sizeof input), 0);
+    cr_assert_eq(sn_test_json_get_string(recs[0], "input", input, sizeof input), 0);
     cr_assert_str_eq(input, odd);
-    free_records(recs, n);
+    sn_test_jsonl_free(recs, n);
     teardown(&f);
 }
 
@@ -468,6 +344,8 @@ Test(cli_run, bad_arguments_exit_2) {
         {"M I --batch", "option --batch needs a value"},
         {"M I --device tpu", "--device must be auto, cpu or gpu"},
         {"M I --seed -5", "--seed"},
+        {"M I --decode-threads 300", "--decode-threads must be an integer in 0..256, not '300'"},
+        {"M I --decode-threads=x", "--decode-threads must be an integer"},
         {"", "no model given"},
         {"M", "no inputs given"},
         {"NOSUCH I", "cannot load model"},
@@ -579,7 +457,7 @@ Test(cli_run, probabilities_and_tensor_summaries) {
     cr_assert_eq(count_of(out, "shape [1,3,8,8]"), 3, "%s", out);
     free(out);
     int n;
-    char **recs = jsonl_records(jsonl, &n);
+    char **recs = sn_test_jsonl_records(jsonl, &n);
     cr_assert_eq(n, 3);
     for (int i = 0; i < n; i++) {
         cr_assert(strstr(recs[i], "\"outputs\":[{\"name\":\"probs\",\"top\":["), "%s", recs[i]);
@@ -593,7 +471,7 @@ Test(cli_run, probabilities_and_tensor_summaries) {
                             &mn, &mx, &mean), 3, "%s", feat);
         /* relu(pixel/255) of the image stretched to 8x8, read back from --save-npy. */
         char input[4200], path[9000];
-        cr_assert_eq(json_get_string(recs[i], "input", input, sizeof input), 0);
+        cr_assert_eq(sn_test_json_get_string(recs[i], "input", input, sizeof input), 0);
         snprintf(img, sizeof img, "%s", strrchr(input, '/') + 1);
         *strrchr(img, '.') = '\0';
         snprintf(path, sizeof path, "%s/%s.feature.npy", saved, img);
@@ -618,7 +496,7 @@ Test(cli_run, probabilities_and_tensor_summaries) {
         cr_assert(fabs(a.data[0] + a.data[1] + a.data[2] - 1) < 1e-5);
         sn_npy_free(&a);
     }
-    free_records(recs, n);
+    sn_test_jsonl_free(recs, n);
     /* No temporary files are left behind. */
     DIR *d = opendir(f.dir);
     struct dirent *e;

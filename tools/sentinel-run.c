@@ -12,9 +12,14 @@
  * an optimised copy of the graph (--layout nhwc converts it to channels-last) unless
  * --no-optimize asks for the graph exactly as loaded, for comparison.
  *
+ * Image files are decoded on a pool of threads (--decode-threads), a few batches ahead of the
+ * engine, and handed to it as 8-bit pixels (sn_engine_run_images), which preprocesses them; a
+ * JPEG much larger than the model needs is decoded at a reduced scale.
+ *
  * A bad input is reported on stderr by name and reason and skipped; the rest still run.
  * Exit status: 0 when every input succeeded, 1 when some failed, 2 for a usage error or a model
- * or device that cannot be used.
+ * or device that cannot be used, 130 when Ctrl-C stopped the run (after writing every result
+ * computed by then).
  *
  * This file is main(): it loads the model, opens the inputs and the engine and hands them to
  * the batch loop. The parts live in tools/run/ (run.h says which file holds what).
@@ -108,21 +113,35 @@ int main(int argc, char **argv) {
     if (o.output && !(w.jsonl = run_jsonl_open(o.output))) goto done;
     r.progress = !o.quiet && isatty(STDERR_FILENO) &&
                  (count < 0 || (count + r.batch - 1) / r.batch > 4);
+    r.decode_threads = (int)o.decode_threads;
+    if (r.decode_threads == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        r.decode_threads = cores < 1 ? 1
+                           : cores > RUN_MAX_DEFAULT_DECODE_THREADS
+                               ? RUN_MAX_DEFAULT_DECODE_THREADS
+                               : (int)cores;
+    }
 
     run_all(&r);
     double wall = run_now() - r.t_start;
-    rc = w.failed ? EXIT_SOME_FAILED : 0;
+    rc = r.interrupted ? EXIT_INTERRUPTED : w.failed ? EXIT_SOME_FAILED : 0;
     if (w.jsonl) {
+        /* Kept when interrupted too: it holds every record computed, in order. */
         int kept = run_jsonl_close(w.jsonl, o.output, 1);
         w.jsonl = NULL;
-        if (kept != 0) rc = EXIT_SOME_FAILED;
+        if (kept != 0 && rc == 0) rc = EXIT_SOME_FAILED;
     }
     if (o.stats) run_print_stats(&r, wall);
     fflush(stdout);
-    if (w.failed)
-        run_say("%zu inputs: %zu succeeded, %zu failed", r.n_items, w.ok, w.failed);
+    double rate = wall > 0 ? (double)w.ok / wall : 0.0;
+    if (r.interrupted)
+        run_say("interrupted: %zu inputs done (%zu succeeded, %zu failed), the rest not run; "
+                "%.1f images/s", r.n_items, w.ok, w.failed, rate);
+    else if (w.failed)
+        run_say("%zu inputs: %zu succeeded, %zu failed; %.1f images/s", r.n_items, w.ok,
+                w.failed, rate);
     else if (!o.quiet)
-        run_say("%zu inputs: all succeeded", r.n_items);
+        run_say("%zu inputs: all succeeded; %.1f images/s", r.n_items, rate);
 
 done:
     if (w.jsonl) run_jsonl_close(w.jsonl, o.output, 0);

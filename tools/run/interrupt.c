@@ -1,40 +1,53 @@
 /*
- * interrupt.c - SIGINT, SIGTERM and SIGHUP. The handler only touches what is async-signal-safe:
- * it removes the JSON Lines temporary file (a half-written --output never replaces the file
- * the user named) and ends the program with the signal's default action.
+ * interrupt.c - SIGINT, SIGTERM and SIGHUP. The first one sets a flag: the decoding threads
+ * stop taking inputs, the batch in the engine finishes and is written, outputs are closed as
+ * at a normal end, and the program exits with status 130. A second one (the user insists, or
+ * an engine run will not end) ends the program at once with the signal's default action,
+ * after removing the JSON Lines temporary file so a half-written --output never replaces the
+ * file the user named. The handler only does what is async-signal-safe.
  */
 #include <limits.h>
-#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "run.h"
 
-static volatile sig_atomic_t g_interrupted;
+/* An atomic, not a volatile sig_atomic_t: other threads (the decoding pool, a video source)
+ * read it too. A lock-free atomic int is safe to store from a signal handler. */
+static atomic_int g_interrupted;
+/* The temporary file's name, published through an atomic pointer: the buffer is only written
+ * while the pointer is NULL, so a handler running on any thread sees a whole name or none. */
 static char g_tmp[PATH_MAX];
+static _Atomic(const char *) g_tmp_name;
 
 static void on_signal(int sig) {
-    g_interrupted = 1;
-    if (g_tmp[0]) unlink(g_tmp);
+    if (!atomic_exchange(&g_interrupted, 1)) return;
+    const char *tmp = atomic_load(&g_tmp_name);
+    if (tmp) unlink(tmp);
     signal(sig, SIG_DFL);
     raise(sig);
 }
 
 void run_signals_install(void) {
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    signal(SIGHUP, on_signal);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    /* Restarted, so a read or write the signal lands in does not fail with EINTR. */
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
 }
 
-int run_interrupted(void) { return g_interrupted != 0; }
+int run_interrupted(void) { return atomic_load(&g_interrupted) != 0; }
 
 void run_signals_tmp_file(const char *path) {
-    /* Blocked while the path changes, so the handler never reads half of it. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    snprintf(g_tmp, sizeof g_tmp, "%s", path ? path : "");
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    atomic_store(&g_tmp_name, NULL);
+    if (!path) return;
+    snprintf(g_tmp, sizeof g_tmp, "%s", path);
+    atomic_store(&g_tmp_name, g_tmp);
 }

@@ -23,22 +23,31 @@ static void usage(FILE *f) {
         "Options:\n"
         "  --device D        auto (default: the GPU if usable, else the CPU), cpu or gpu\n"
         "  --batch N         samples per run, 1..4096 (default 8)\n"
-        "  --threads N       CPU threads, 0..4096 (default 0: all cores)\n"
+        "  --threads N       CPU threads of the engine, 0..4096 (default 0: all cores)\n"
+        "  --decode-threads N  threads decoding images, 0..256 (default 0: one per core, at\n"
+        "                    most %d); about 3 batches are decoded ahead of the engine\n"
         "  --layout L        compute in nchw or nhwc (default: the device's choice)\n"
         "  --precision P     GPU storage and math: fp32 (default), tf32, fp16 or bf16; the CPU\n"
         "                    always computes in fp32\n"
         "  --no-optimize     run the graph exactly as loaded (no fusion, no folding)\n"
-        "  --top K           classes to show per input, 1..1000 (default 5)\n");
+        "  --top K           classes to show per input, 1..1000 (default 5)\n",
+        RUN_MAX_DEFAULT_DECODE_THREADS);
     run_sources_usage(f, 0);
     fprintf(f,
-        "  --max-pixels N    refuse images with more pixels than N (default %llu)\n"
+        "  --max-pixels N    refuse images whose width x height, as the file declares it, is\n"
+        "                    over N, before decoding (default %llu: 8192x8192); a guard\n"
+        "                    against decompression bombs, to raise for larger photos\n"
         "  -o, --output FILE write one JSON record per input (JSON Lines) to FILE\n"
         "  --save-npy DIR    write each output of each input to DIR as .npy\n"
-        "  --stats           print throughput, per-batch latency percentiles and memory\n"
+        "  --stats           print throughput, batch latency percentiles, decoding, the\n"
+        "                    engine's idle share, transfers per batch and memory\n"
         "  --quiet           print only errors (and --stats)\n"
         "  --help, --version\n"
+        "A bad input (unreadable, corrupt, truncated, unsupported or over --max-pixels) is\n"
+        "reported with its reason and skipped; the rest still run. Ctrl-C stops the run: the\n"
+        "batch in progress finishes and every result so far is written.\n"
         "Exit status: 0 all inputs succeeded, 1 some failed, 2 usage error or unusable model\n"
-        "or device.\n",
+        "or device, 130 stopped by Ctrl-C.\n",
         (unsigned long long)SN_IMAGE_DEFAULT_MAX_PIXELS);
 }
 
@@ -74,9 +83,10 @@ int run_parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out) {
 }
 
 /* Options of the program itself that take a value. */
-static const char *const valued[] = {"--device", "--batch",    "--threads",    "--top",
-                                     "--output", "-o",         "--save-npy",   "--max-pixels",
-                                     "--layout", "--precision"};
+static const char *const valued[] = {"--device",   "--batch",       "--threads",
+                                     "--top",      "--output",      "-o",
+                                     "--save-npy", "--max-pixels",  "--layout",
+                                     "--precision", "--decode-threads"};
 
 /* One valued option of the program's own; returns -1 when fine, else the exit status. */
 static int set_own_option(run_options *o, const char *name, const char *val) {
@@ -96,6 +106,9 @@ static int set_own_option(run_options *o, const char *name, const char *val) {
     } else if (!strcmp(name, "--threads")) {
         if (run_parse_long(val, 0, 4096, &o->threads))
             return usage_error("--threads must be an integer in 0..4096, not '%s'", val);
+    } else if (!strcmp(name, "--decode-threads")) {
+        if (run_parse_long(val, 0, 256, &o->decode_threads))
+            return usage_error("--decode-threads must be an integer in 0..256, not '%s'", val);
     } else if (!strcmp(name, "--top")) {
         if (run_parse_long(val, 1, 1000, &o->top))
             return usage_error("--top must be an integer in 1..1000, not '%s'", val);

@@ -12,11 +12,13 @@
  *   output_text.c    results on stdout;  output_jsonl.c  JSON Lines (--output);
  *   output_npy.c     .npy files (--save-npy);  output.c  one finished item to every writer
  *   interrupt.c      Ctrl-C and the other stop signals
+ *   decode_pool.c    decoding threads: items in input order, a bounded window ahead
  *   batch.c          the batch loop: items to batches through the engine, results in order
  *   stats.c          --stats
  *
  * Exit status: 0 when every input succeeded, 1 when some failed, 2 for a usage error or a
- * model or device that cannot be used.
+ * model or device that cannot be used, 130 when Ctrl-C (or SIGTERM/SIGHUP) stopped the run
+ * (every result computed by then is written).
  */
 #ifndef SN_RUN_H
 #define SN_RUN_H
@@ -32,6 +34,10 @@
 #define PROG "sentinel-run"
 #define EXIT_SOME_FAILED 1
 #define EXIT_USAGE 2
+#define EXIT_INTERRUPTED 130 /* 128 + SIGINT, as shells report a program Ctrl-C stopped */
+
+/* The default number of decoding threads is the number of online cores, at most this. */
+#define RUN_MAX_DEFAULT_DECODE_THREADS 16
 
 /* --- console.c ---------------------------------------------------------------------------- */
 
@@ -56,6 +62,7 @@ typedef struct run_options {
     int n_inputs;
     sn_device device;
     long batch, threads, top;
+    long decode_threads; /* 0: one per online core, at most RUN_MAX_DEFAULT_DECODE_THREADS */
     int batch_given;
     uint64_t max_pixels;
     const char *output, *save_dir;
@@ -152,8 +159,10 @@ typedef struct run_source_ops {
      * opened once with arg NULL, after the command-line inputs. NULL: never. */
     int (*option_input)(void);
     /* Opens one input (arg: the command-line input, or NULL for the option input). An input
-     * that cannot be read is not fatal here: next() yields it as an item with an error. Returns
-     * 0, or -1 after saying why the run cannot start at all (exit status 2). */
+     * that cannot be read is not fatal here: next() yields it as an item with an error. A
+     * source of images or frames refuses to open when !ctx->io->image_ok, saying
+     * ctx->io->no_images. Returns 0, or -1 after saying why the run cannot start at all (exit
+     * status 2). */
     int (*open)(const char *arg, const run_context *ctx, void **state);
     /* The next item, in order: returns 1 with *item filled (it arrives zeroed), 0 at the end.
      * Called by one thread at a time, not always the same one. It may block (a camera), but
@@ -188,6 +197,8 @@ int run_sources_have_option_input(void);
 
 /* --- interrupt.c: Ctrl-C (SIGINT), SIGTERM and SIGHUP --------------------------------------- */
 
+/* The first signal asks the run to stop (run_interrupted); a second one ends the program at
+ * once, removing the temporary file below. */
 void run_signals_install(void);
 /* Whether a signal asked the run to stop; sources and loops poll it. */
 int run_interrupted(void);
@@ -248,6 +259,27 @@ typedef struct run_writers {
 /* outputs[k]: the item's own sample of output k (NULL for a failed item). */
 void run_write_item(run_writers *w, run_item *it, size_t index, const float *const *outputs);
 
+/* --- decode_pool.c ------------------------------------------------------------------------ */
+
+typedef struct run_pool_stats {
+    size_t decoded;      /* image files read and decoded (or refused) */
+    size_t frames;       /* frames taken from video sources */
+    uint64_t file_bytes; /* bytes of image files read */
+    double decode_s;     /* thread-seconds spent taking items and decoding them */
+    int threads;         /* decoding threads that ran */
+} run_pool_stats;
+
+typedef struct run_pool run_pool;
+/* Starts `threads` threads taking items from src and decoding image files with opt, at most
+ * `window` items ahead of the batch loop. */
+run_pool *run_pool_start(run_sources *src, const sn_image_decode_options *opt, int threads,
+                         size_t window);
+/* The next item in input order (the caller owns it then): 1, or 0 at the end of the inputs or
+ * once interrupted. Adds the seconds it waited to *waited. */
+int run_pool_next(run_pool *p, run_item *item, double *waited);
+/* Stops the threads, frees what was decoded and not taken, and the pool. */
+void run_pool_stop(run_pool *p, run_pool_stats *st);
+
 /* --- batch.c ------------------------------------------------------------------------------ */
 
 typedef struct run_state {
@@ -259,10 +291,14 @@ typedef struct run_state {
     run_writers *w;
     int batch;
     int progress;
-    size_t n_items;      /* items seen */
+    int decode_threads;
+    int interrupted;     /* Ctrl-C (or SIGTERM/SIGHUP) ended the run early */
+    size_t n_items;      /* items written (succeeded or failed) */
     size_t n_batches;
     double *latency_ms;  /* per batch */
     double t_start;
+    double idle_s;       /* the engine waiting for decoded input */
+    run_pool_stats pool;
 } run_state;
 
 void run_all(run_state *r);

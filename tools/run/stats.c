@@ -1,6 +1,8 @@
 /*
- * stats.c - --stats: throughput, batch latency percentiles, the engine's planned memory and
- * the process's peak RSS, device, threads and what the optimiser did.
+ * stats.c - --stats: throughput, batch latency percentiles, decoding (images and file bytes
+ * per second, threads), the share of the run the engine sat idle waiting for decoded input,
+ * host<->device transfers per batch, the engine's planned memory and the process's peak RSS,
+ * device, threads and what the optimiser did.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -37,6 +39,20 @@ void run_print_stats(const run_state *r, double wall) {
                r->latency_ms[r->n_batches - 1]);
     else
         printf("stats: batch latency p50 - p90 - p99 - (no batch ran)\n");
+    const run_pool_stats *ps = &r->pool;
+    double mb = (double)ps->file_bytes / 1e6;
+    if (ps->decoded)
+        printf("stats: decode: %zu image files (%.1f MB) on %d thread%s: %.1f images/s, "
+               "%.1f MB/s over the run; %.1f images/s per busy thread\n",
+               ps->decoded, mb, ps->threads, ps->threads == 1 ? "" : "s",
+               wall > 0 ? (double)ps->decoded / wall : 0.0, wall > 0 ? mb / wall : 0.0,
+               ps->decode_s > 0 ? (double)ps->decoded / ps->decode_s : 0.0);
+    else
+        printf("stats: decode: no image files (%d decoding thread%s)\n", ps->threads,
+               ps->threads == 1 ? "" : "s");
+    if (ps->frames) printf("stats: decode: %zu video frames\n", ps->frames);
+    printf("stats: engine idle waiting for decoded input: %.1f%% of the wall time (%.3f s)\n",
+           wall > 0 ? 100.0 * r->idle_s / wall : 0.0, r->idle_s);
     sn_engine_stats es = SN_ENGINE_STATS_INIT;
     struct rusage ru;
     double rss = getrusage(RUSAGE_SELF, &ru) == 0 ? (double)ru.ru_maxrss * 1024.0 : NAN;
@@ -49,6 +65,15 @@ void run_print_stats(const run_state *r, double wall) {
                (double)es.scratch_bytes / mib, rss / mib);
     else
         printf("stats: peak memory: process max RSS %.2f MiB\n", rss / mib);
+    if (es.runs) {
+        double runs = (double)es.runs;
+        printf("stats: per batch: %.2f uploads (%.1f KiB), %.2f downloads (%.1f KiB); "
+               "%llu of %llu batches sent as 8-bit images%s\n",
+               (double)es.uploads / runs, (double)es.upload_bytes / runs / 1024.0,
+               (double)es.downloads / runs, (double)es.download_bytes / runs / 1024.0,
+               (unsigned long long)es.image_runs, (unsigned long long)es.runs,
+               sn_engine_device(r->engine) == SN_DEVICE_GPU ? "" : " (the CPU copies nothing)");
+    }
     printf("stats: device %s, %d CPU threads\n",
            sn_engine_device(r->engine) == SN_DEVICE_GPU ? "gpu" : "cpu", es.threads);
     if (es.layout == SN_LAYOUT_ANY)
