@@ -115,11 +115,14 @@ int main(int argc, char **argv) {
                  (count < 0 || (count + r.batch - 1) / r.batch > 4);
     r.decode_threads = (int)o.decode_threads;
     if (r.decode_threads == 0) {
+        /* A GPU engine leaves the cores to decoding. A CPU engine runs on all of them itself
+         * (OpenMP), and decoding threads competing with its parallel regions slow both: half
+         * the cores then, still ample for reduced-scale decoding (docs/run.md). */
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        r.decode_threads = cores < 1 ? 1
-                           : cores > RUN_MAX_DEFAULT_DECODE_THREADS
-                               ? RUN_MAX_DEFAULT_DECODE_THREADS
-                               : (int)cores;
+        if (cores < 1) cores = 1;
+        if (sn_engine_device(engine) != SN_DEVICE_GPU) cores = cores / 2 > 0 ? cores / 2 : 1;
+        r.decode_threads = cores > RUN_MAX_DEFAULT_DECODE_THREADS ? RUN_MAX_DEFAULT_DECODE_THREADS
+                                                                  : (int)cores;
     }
 
     run_all(&r);

@@ -36,7 +36,8 @@
 #define EXIT_USAGE 2
 #define EXIT_INTERRUPTED 130 /* 128 + SIGINT, as shells report a program Ctrl-C stopped */
 
-/* The default number of decoding threads is the number of online cores, at most this. */
+/* The most decoding threads the default picks (one per online core with a GPU engine, half
+ * the cores beside a CPU engine). */
 #define RUN_MAX_DEFAULT_DECODE_THREADS 16
 
 /* --- console.c ---------------------------------------------------------------------------- */
@@ -62,7 +63,7 @@ typedef struct run_options {
     int n_inputs;
     sn_device device;
     long batch, threads, top;
-    long decode_threads; /* 0: one per online core, at most RUN_MAX_DEFAULT_DECODE_THREADS */
+    long decode_threads; /* 0: the default (sentinel-run.c: by core count and device) */
     int batch_given;
     uint64_t max_pixels;
     const char *output, *save_dir;
