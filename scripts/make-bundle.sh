@@ -74,7 +74,8 @@ logs=${1:-}
 [ -n "$logs" ] && mkdir -p "$logs"
 nvidia-smi -L 2>/dev/null || echo "nvidia-smi: not available"
 passed=0 failed=0
-for t in test_cuda_plan test_cuda_cache test_gpu_ops test_gpu_zoo test_cuda_compile; do
+for t in test_cuda_plan test_cuda_cache test_gpu_ops test_gpu_zoo test_gpu_preprocess \
+    test_cuda_compile test_cuda_preprocess; do
     exe="$here/tests/$t"
     [ -x "$exe" ] || { echo "missing $t"; failed=$((failed + 1)); continue; }
     echo "=== $t"

@@ -25,7 +25,6 @@ Test(cuda_compile, skipped) { cr_skip_test("built without the CUDA toolkit (SENT
 #include "cuda_api.h"
 #include "gpu_cases.h"
 #include "kernel_cache.h"
-#include "preprocess.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SN_T_ASAN 1
@@ -184,7 +183,8 @@ Test(cuda_compile, op_cases, .timeout = 900) {
     ps_free(&ps);
 }
 
-Test(cuda_compile, casts_and_preprocessing) {
+/* The image preprocessing kernel has its own test: test_cuda_preprocess.c. */
+Test(cuda_compile, casts) {
     need_nvrtc();
     progset ps = {0};
     sn_graph *g = NULL;
@@ -200,32 +200,10 @@ Test(cuda_compile, casts_and_preprocessing) {
             for (int a = 0; a < 2; a++) ps_add(&ps, &k, all_arch[a]);
             sn_cuda_kernel_clear(&k);
         }
-        sn_preprocess p = {.present = 1,
-                           .width = 224,
-                           .height = 224,
-                           .resize_shorter = 256,
-                           .resize = SN_RESIZE_SHORTER_CROP,
-                           .channels = SN_CHANNELS_BGR,
-                           .mean = {0.485f, 0.456f, 0.406f},
-                           .std = {0.229f, 0.224f, 0.225f}};
-        for (int lay = 0; lay < 2; lay++) {
-            sn_cuda_kernel k;
-            p.resize = lay ? SN_RESIZE_STRETCH : SN_RESIZE_SHORTER_CROP;
-            cr_assert_eq(sn_cuda_codegen_preprocess(&p, lay ? SN_LAYOUT_NHWC : SN_LAYOUT_NCHW, 640,
-                                                    480, all_prec[pi], &k, &e),
-                         SN_OK, "%s", e.message);
-            cr_assert_eq(k.n_aux, 2);
-            /* The taps stay inside the 640x480 source. */
-            const int *it = k.aux[0].data;
-            for (int i = 0; i < 2 * 224; i++) cr_assert(it[i] >= 0 && it[i] < 640);
-            for (int i = 2 * 224; i < 4 * 224; i++) cr_assert(it[i] >= 0 && it[i] < 480);
-            for (int a = 0; a < 2; a++) ps_add(&ps, &k, all_arch[a]);
-            sn_cuda_kernel_clear(&k);
-        }
         sn_cuda_codegen_ctx_free(&ctx);
     }
     sn_graph_destroy(g);
-    compile_and_check(&ps, "casts and preprocessing");
+    compile_and_check(&ps, "casts");
     ps_free(&ps);
 }
 

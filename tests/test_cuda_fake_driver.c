@@ -5,11 +5,14 @@
  * child tests build GPU engines for zoo models - real NVRTC compiles, module loads that check
  * every entry point is in its cubin, weight upload, staging, CUDA graph capture per batch size
  * and replay, device runs, out-of-memory errors with the bytes asked, AUTO's fallback with its
- * reason. Output values are not checked here (nothing computes them); tests/test_gpu_*.c do
- * that on a real GPU.
+ * reason; sn_engine_run_images packs a batch of images into one upload whose bytes, fed to
+ * the preprocessing kernel's arithmetic built for the host, give the CPU's preprocessing bit for
+ * bit. Output values are not checked here (nothing computes them); tests/test_gpu_*.c do that
+ * on a real GPU.
  */
 #include <criterion/criterion.h>
 #include <dlfcn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +26,7 @@ Test(cuda_fake, skipped) { cr_skip_test("built without the CUDA toolkit (SENTINE
 
 #include "cuda_api.h"
 #include "gpu_cases.h"
+#include "image_cases.h"
 #include "model.h"
 #include "zoo.h"
 
@@ -31,6 +35,8 @@ typedef struct sn_fake_cuda_stats {
     size_t bytes_in_use, peak_bytes;
     int bad_launches;
     char last_bad[256];
+    uintptr_t last_h2d_dst; /* the latest host-to-device copy: where to, how many bytes */
+    size_t last_h2d_bytes;
 } sn_fake_cuda_stats;
 
 static bool in_child(void) { return getenv("SN_FAKE_CUDA_CHILD") != NULL; }
@@ -132,7 +138,9 @@ Test(cuda_fake_child, zoo_engines, .timeout = 900) {
             cr_assert_gt(st.activation_bytes, 0);
             cr_assert_gt(st.weight_bytes, 0);
             cr_assert_leq(st.activation_bytes, st.naive_bytes);
-            int modules = fs->modules - before.modules;
+            /* Every zoo model takes images, so its engine also loads the image preprocessing
+             * kernel, which runs outside the graphs: one module more than the graph has. */
+            int modules = fs->modules - before.modules - 1;
             cr_assert_gt(modules, 10, "%s: %d kernels loaded", models[mi], modules);
             /* batch 3 twice: captured once, replayed; batch 8 and 1 get their own graphs */
             const int batches[] = {3, 3, 8, 1, 3};
@@ -150,6 +158,97 @@ Test(cuda_fake_child, zoo_engines, .timeout = 900) {
     }
 }
 
+/* One run_images call: one upload (the packed batch, which the kernel's host build turns into
+ * exactly the CPU's preprocessing), one download, the preprocessing kernel launched outside the
+ * graph, and a forward pass that skips the input cast with half storage. */
+static void images_once(sn_engine *eng, const sn_preprocess *p, sn_layout layout, int n,
+                        const sn_image_u8 *im, bool half, int modules, const char *what) {
+    sn_fake_cuda_stats *fs = fake_stats(), before = *fs;
+    sn_engine_stats s0 = SN_ENGINE_STATS_INIT, s1 = SN_ENGINE_STATS_INIT;
+    cr_assert_eq(sn_engine_get_stats(eng, &s0), SN_OK);
+    const size_t out_bytes = sn_engine_output_bytes(eng, 0) * (size_t)n;
+    void *y = malloc(out_bytes);
+    void *out[1] = {y};
+    sn_error e = {0};
+    cr_assert_eq(sn_engine_run_images(eng, n, im, out, &e), SN_OK, "%s: %s", what, e.message);
+    cr_assert_eq(fs->h2d - before.h2d, 1, "%s: %d uploads", what, fs->h2d - before.h2d);
+    cr_assert_eq(fs->d2h - before.d2h, 1, "%s: %d downloads", what, fs->d2h - before.d2h);
+    cr_assert_eq(fs->bad_launches, 0, "%s: %s", what, fs->last_bad);
+    size_t packed = (size_t)n * 32;
+    for (int i = 0; i < n; i++) packed += (size_t)im[i].width * im[i].height * 3 + 15;
+    cr_assert_leq(fs->last_h2d_bytes, packed, "%s", what);
+    cr_assert_geq(fs->last_h2d_bytes, packed - 15 * (size_t)(n + 1), "%s", what);
+    cr_assert_eq(sn_engine_get_stats(eng, &s1), SN_OK);
+    cr_assert_eq(s1.uploads - s0.uploads, 1);
+    cr_assert_eq(s1.upload_bytes - s0.upload_bytes, fs->last_h2d_bytes);
+    cr_assert_eq(s1.downloads - s0.downloads, 1);
+    cr_assert_geq(s1.download_bytes - s0.download_bytes, out_bytes);
+    cr_assert_eq(s1.image_runs - s0.image_runs, 1);
+    cr_assert_eq(s1.images - s0.images, (uint64_t)n);
+    /* The first run at this batch captures the forward pass: every kernel but the
+     * preprocessing one (launched on its own) and, with half storage, the input's cast. */
+    int captured = fs->captured - before.captured;
+    if (captured)
+        cr_assert_eq(captured, modules - 1 - (half ? 1 : 0), "%s: %d of %d kernels captured",
+                     what, captured, modules);
+    /* What was uploaded, preprocessed by the kernel's arithmetic, is the CPU's preprocessing. */
+    float *want = sn_img_reference(p, layout, n, im);
+    const size_t nf = (size_t)n * 3 * p->width * p->height;
+    float *got = malloc(nf * sizeof *got);
+    cr_assert_not_null(got);
+    sn_img_emulate_kernel(p, layout, n, (const void *)fs->last_h2d_dst, got);
+    cr_assert(!memcmp(got, want, nf * sizeof *got), "%s: the uploaded batch does not "
+              "preprocess to the CPU's values", what);
+    free(got);
+    free(want);
+    free(y);
+}
+
+Test(cuda_fake_child, run_images_one_upload) {
+    CHILD_ONLY();
+    sn_rng rng;
+    sn_rng_seed(&rng, sn_test_fresh_seed("cuda_fake_images"));
+    static const int w[6] = {31, 1, 64, 7, 20, 333}, h[6] = {17, 9, 1, 7, 24, 45};
+    static const int pad[6] = {0, 3, 0, 1, 0, 6};
+    sn_image_u8 *im = sn_img_random(&rng, 6, w, h, pad);
+    for (int prec = 0; prec < 4; prec += 2) /* fp32, fp16 */
+        for (int lay = 0; lay < 2; lay++) {
+            const sn_layout layout = lay ? SN_LAYOUT_NHWC : SN_LAYOUT_NCHW;
+            sn_preprocess p = sn_img_meta(24, 20, lay ? 0 : 28, lay, &rng);
+            sn_model *m = sn_img_model(24, 20, layout, SN_IMG_CONV, &p, &rng);
+            sn_fake_cuda_stats *fs = fake_stats(), before = *fs;
+            sn_engine_options o = SN_ENGINE_OPTIONS_INIT;
+            o.device = SN_DEVICE_GPU;
+            o.max_batch = 8;
+            o.precision = (sn_precision)prec;
+            sn_engine *eng = NULL;
+            sn_error e = {0};
+            cr_assert_eq(sn_engine_create(m, &o, &eng, &e), SN_OK, "%s", e.message);
+            cr_assert_eq(sn_engine_device(eng), SN_DEVICE_GPU);
+            const int modules = fs->modules - before.modules;
+            char what[64];
+            snprintf(what, sizeof what, "%s %s", prec ? "fp16" : "fp32", lay ? "NHWC" : "NCHW");
+            images_once(eng, &p, layout, 6, im, prec != 0, modules, what);
+            images_once(eng, &p, layout, 2, im + 3, prec != 0, modules, what); /* smaller */
+            images_once(eng, &p, layout, 6, im, prec != 0, modules, what); /* replayed */
+            /* A staged run counts its one upload and one download too. */
+            const int batches[] = {2};
+            sn_engine_stats s0 = SN_ENGINE_STATS_INIT, s1 = SN_ENGINE_STATS_INIT;
+            cr_assert_eq(sn_engine_get_stats(eng, &s0), SN_OK);
+            run_batches(eng, m, batches, 1, 8);
+            cr_assert_eq(sn_engine_get_stats(eng, &s1), SN_OK);
+            cr_assert_eq(s1.uploads - s0.uploads, 1);
+            cr_assert_eq(s1.upload_bytes - s0.upload_bytes, 2 * sn_engine_input_bytes(eng, 0));
+            cr_assert_eq(s1.downloads - s0.downloads, 1);
+            cr_assert_eq(s1.image_runs, 3);
+            cr_assert_eq(s1.runs, 4);
+            sn_engine_destroy(eng);
+            cr_assert_eq(fs->bytes_in_use, before.bytes_in_use, "device memory leaked");
+            sn_model_destroy(m);
+        }
+    sn_img_free(im, 6);
+}
+
 Test(cuda_fake_child, graphs_off_launches_directly) {
     CHILD_ONLY();
     setenv("SENTINEL_CUDA_GRAPHS", "0", 1);
@@ -164,7 +263,8 @@ Test(cuda_fake_child, graphs_off_launches_directly) {
     const int batches[] = {4, 2};
     run_batches(eng, m, batches, 2, 4);
     cr_assert_eq(fs->graph_launches, before.graph_launches);
-    cr_assert_eq(fs->launches - before.launches, 2 * (fs->modules - before.modules));
+    /* Every kernel twice, but the image preprocessing one (seed-cnn takes images), unused. */
+    cr_assert_eq(fs->launches - before.launches, 2 * (fs->modules - before.modules - 1));
     cr_assert_eq(fs->bad_launches, 0, "%s", fs->last_bad);
     sn_engine_destroy(eng);
     sn_model_destroy(m);

@@ -36,8 +36,8 @@ size_t sn__cuda_pack(const sn__cuda *s, bool inputs, int batch, size_t *offsets)
 }
 
 /* cuMemAlloc with the bytes asked for, and what is free, in the message on failure. */
-static sn_status sn__dev_alloc(sn__cuda *s, CUdeviceptr *p, size_t bytes, const char *what,
-                               sn_error *err) {
+sn_status sn__cuda_dev_alloc(sn__cuda *s, CUdeviceptr *p, size_t bytes, const char *what,
+                             sn_error *err) {
     *p = 0;
     if (bytes == 0) return SN_OK;
     CUresult r = s->cu->cuMemAlloc(p, bytes);
@@ -53,14 +53,15 @@ static sn_status sn__dev_alloc(sn__cuda *s, CUdeviceptr *p, size_t bytes, const 
     return sn__cuda_check(SN_CUDA_LIB_DRIVER, r, "cuMemAlloc", __FILE__, __LINE__, err);
 }
 
-static sn_status sn__host_alloc(sn__cuda *s, void **p, size_t bytes, sn_error *err) {
+sn_status sn__cuda_host_alloc(sn__cuda *s, void **p, size_t bytes, const char *what,
+                              sn_error *err) {
     *p = NULL;
     CUresult r = s->cu->cuMemHostAlloc(p, bytes ? bytes : SN_GPU_ALIGN, 0);
     if (r == CUDA_SUCCESS) return SN_OK;
     *p = NULL;
     if (r == CUDA_ERROR_OUT_OF_MEMORY)
         return sn_errorf(err, SN_ERR_OUT_OF_MEMORY,
-                         "out of pinned host memory: the staging ring needs %zu bytes", bytes);
+                         "out of pinned host memory: the %s needs %zu bytes", what, bytes);
     return sn__cuda_check(SN_CUDA_LIB_DRIVER, r, "cuMemHostAlloc", __FILE__, __LINE__, err);
 }
 
@@ -95,14 +96,18 @@ static void sn__cuda_destroy(void *state) {
         if (s->copy) cu->cuStreamSynchronize(s->copy);
         for (int b = 0; s->graphs && b < s->cfg.max_batch; b++)
             if (s->graphs[b]) cu->cuGraphExecDestroy(s->graphs[b]);
+        for (int b = 0; s->img_graphs && b < s->cfg.max_batch; b++)
+            if (s->img_graphs[b]) cu->cuGraphExecDestroy(s->img_graphs[b]);
         for (int i = 0; i < s->n_steps; i++)
             if (s->steps[i].module) cu->cuModuleUnload(s->steps[i].module);
-        CUdeviceptr bufs[] = {s->arena, s->weights, s->io_in, s->io_out};
+        if (s->pre.module) cu->cuModuleUnload(s->pre.module);
+        CUdeviceptr bufs[] = {s->arena, s->weights, s->io_in, s->io_out, s->img_dev};
         for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
             if (bufs[i]) cu->cuMemFree(bufs[i]);
         for (int r = 0; r < SN__RING; r++) {
             if (s->pinned_in[r]) cu->cuMemFreeHost(s->pinned_in[r]);
             if (s->pinned_out[r]) cu->cuMemFreeHost(s->pinned_out[r]);
+            if (s->img_pinned[r]) cu->cuMemFreeHost(s->img_pinned[r]);
             if (s->d2h_done[r]) cu->cuEventDestroy(s->d2h_done[r]);
         }
         CUevent evs[] = {s->h2d_done, s->compute_done, s->last_done};
@@ -115,8 +120,10 @@ static void sn__cuda_destroy(void *state) {
         cu->cuDevicePrimaryCtxRelease(s->dev);
     }
     for (int i = 0; i < s->n_steps; i++) sn_cuda_kernel_clear(&s->steps[i].k);
+    sn_cuda_kernel_clear(&s->pre.k);
     free(s->steps);
     free(s->graphs);
+    free(s->img_graphs);
     free(s->wptr);
     free(s->in_unit);
     free(s->out_unit);
@@ -225,6 +232,11 @@ static sn_status sn__make_steps(sn__cuda *s, sn_error *err) {
         p->kind = SN__STEP_CAST_OUT;
         if ((st = sn_cuda_codegen_cast(&ctx, t, false, &p->k, err)) != SN_OK) goto done;
     }
+    /* Images are preprocessed straight into input 0's storage, so its cast is skipped. */
+    s->first_node_step = s->plan.half ? g->n_inputs : 0;
+    if (s->cfg.image_input)
+        st = sn_cuda_codegen_preprocess(&s->cfg.image, s->cfg.image_layout, s->cfg.max_batch,
+                                        s->prec, &s->pre.k, err);
 done:
     sn_cuda_codegen_ctx_free(&ctx);
     return st;
@@ -240,22 +252,24 @@ static sn_status sn__compile(sn__cuda *s, sn_error *err) {
     if (st != SN_OK && mode == SN_KCACHE_ON) /* an unwritable cache costs time, not the run */
         st = sn_kcache_open(&cache, NULL, SN_KCACHE_OFF, err);
     if (st != SN_OK) return st;
-    sn_cuda_program *progs = calloc((size_t)(s->n_steps ? s->n_steps : 1), sizeof *progs);
-    int *of = calloc((size_t)(s->n_steps ? s->n_steps : 1), sizeof *of), n = 0;
+    /* Every step's kernel, and the image preprocessing kernel when there is one. */
+    sn_cuda_program *progs = calloc((size_t)s->n_steps + 1, sizeof *progs);
+    sn__step **of = calloc((size_t)s->n_steps + 1, sizeof *of);
+    int n = 0;
     if (!progs || !of) {
         st = sn_errorf(err, SN_ERR_OUT_OF_MEMORY, "out of memory compiling kernels");
         goto done;
     }
-    for (int i = 0; i < s->n_steps; i++) {
-        if (!s->steps[i].k.source) continue;
-        progs[n] = (sn_cuda_program){
-            .label = s->steps[i].k.label, .source = s->steps[i].k.source, .arch = s->arch};
-        of[n++] = i;
+    for (int i = 0; i <= s->n_steps; i++) {
+        sn__step *p = i < s->n_steps ? &s->steps[i] : &s->pre;
+        if (!p->k.source) continue;
+        progs[n] = (sn_cuda_program){.label = p->k.label, .source = p->k.source, .arch = s->arch};
+        of[n++] = p;
     }
     int threads = s->cfg.threads < 1 ? 1 : s->cfg.threads > 16 ? 16 : s->cfg.threads;
     if ((st = sn_kcache_build_all(&cache, progs, n, threads, err)) != SN_OK) goto done;
     for (int j = 0; j < n; j++) {
-        sn__step *p = &s->steps[of[j]];
+        sn__step *p = of[j];
         SN_CU_TRY(st, done, err, s->cu->cuModuleLoadData(&p->module, progs[j].cubin));
         SN_CU_TRY(st, done, err, s->cu->cuModuleGetFunction(&p->fn, p->module, p->k.entry));
         s->compile_seconds += progs[j].seconds;
@@ -326,7 +340,8 @@ static sn_status sn__upload(sn__cuda *s, sn_error *err) {
                                total);
                 goto done;
             }
-            if ((st = sn__dev_alloc(s, &s->weights, total, "weights", err)) != SN_OK) goto done;
+            if ((st = sn__cuda_dev_alloc(s, &s->weights, total, "weights", err)) != SN_OK)
+                goto done;
         }
     }
     if (total) SN_CU_TRY(st, done, err, s->cu->cuMemcpyHtoD(s->weights, host, total));
@@ -349,10 +364,12 @@ static sn_status sn__buffers(sn__cuda *s, sn_error *err) {
     s->io.in = calloc(ni, sizeof *s->io.in);
     s->io.out = calloc(no, sizeof *s->io.out);
     s->graphs = calloc((size_t)s->cfg.max_batch, sizeof *s->graphs);
+    const bool img_graphs = s->cfg.image_input && s->first_node_step > 0;
+    if (img_graphs) s->img_graphs = calloc((size_t)s->cfg.max_batch, sizeof *s->img_graphs);
     sn_shape *one = calloc((size_t)(g->n_tensors ? g->n_tensors : 1), sizeof *one);
     sn_status st = SN_OK;
     if (!s->in_unit || !s->out_unit || !s->in_batched || !s->out_batched || !s->io.in ||
-        !s->io.out || !s->graphs || !one) {
+        !s->io.out || !s->graphs || (img_graphs && !s->img_graphs) || !one) {
         st = sn_errorf(err, SN_ERR_OUT_OF_MEMORY, "out of memory preparing a GPU engine");
         goto done;
     }
@@ -372,13 +389,15 @@ static sn_status sn__buffers(sn__cuda *s, sn_error *err) {
     }
     s->io_in_bytes = sn__cuda_pack(s, true, s->cfg.max_batch, NULL);
     s->io_out_bytes = sn__cuda_pack(s, false, s->cfg.max_batch, NULL);
-    if ((st = sn__dev_alloc(s, &s->arena, s->plan.arena_bytes, "activation arena", err)) ||
-        (st = sn__dev_alloc(s, &s->io_in, s->io_in_bytes, "input block", err)) ||
-        (st = sn__dev_alloc(s, &s->io_out, s->io_out_bytes, "output block", err)))
+    if ((st = sn__cuda_dev_alloc(s, &s->arena, s->plan.arena_bytes, "activation arena", err)) ||
+        (st = sn__cuda_dev_alloc(s, &s->io_in, s->io_in_bytes, "input block", err)) ||
+        (st = sn__cuda_dev_alloc(s, &s->io_out, s->io_out_bytes, "output block", err)))
         goto done;
     for (int r = 0; r < SN__RING; r++)
-        if ((st = sn__host_alloc(s, &s->pinned_in[r], s->io_in_bytes, err)) ||
-            (st = sn__host_alloc(s, &s->pinned_out[r], s->io_out_bytes, err)))
+        if ((st = sn__cuda_host_alloc(s, &s->pinned_in[r], s->io_in_bytes, "staging ring",
+                                      err)) ||
+            (st = sn__cuda_host_alloc(s, &s->pinned_out[r], s->io_out_bytes, "staging ring",
+                                      err)))
             goto done;
 done:
     free(one);
@@ -406,6 +425,10 @@ static void sn__cuda_stats(const void *state, sn_engine_stats *out) {
     out->naive_bytes = s->plan.naive_bytes;
     out->weight_bytes = s->weight_bytes;
     out->scratch_bytes = 0;
+    out->uploads = s->uploads;
+    out->upload_bytes = s->upload_bytes;
+    out->downloads = s->downloads;
+    out->download_bytes = s->download_bytes;
 }
 
 const sn_backend_ops sn_backend_cuda = {
@@ -418,4 +441,5 @@ const sn_backend_ops sn_backend_cuda = {
     .run = sn__cuda_run,
     .stats = sn__cuda_stats,
     .run_device = sn__cuda_run_device,
+    .run_images = sn__cuda_run_images,
 };

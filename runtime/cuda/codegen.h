@@ -122,12 +122,19 @@ unsigned sn_cuda_conv_variants(const sn_cuda_codegen_ctx *ctx, int node);
 sn_status sn_cuda_codegen_cast(const sn_cuda_codegen_ctx *ctx, int tensor, bool to_device,
                                sn_cuda_kernel *out, sn_error *err);
 
-/* The preprocessing kernel for n images of src_w x src_h RGB8 into [n,3,H,W] (or NHWC) in the
- * given precision: args (n, images (INPUT 0), src_w, src_h (IMM), taps (AUX 0), weights
- * (AUX 1), output (OUTPUT 0)). p must be valid (sn_preprocess_validate). */
-sn_status sn_cuda_codegen_preprocess(const sn_preprocess *p, sn_layout layout, int src_w, int src_h,
+/* The batch preprocessing kernel (preprocess.cu): n 8-bit RGB images, each at its own size,
+ * packed with their descriptors in one buffer (the format is in preprocess.cu), into a model
+ * input [n,3,H,W] (NCHW) or [n,H,W,3] (NHWC) of the precision's storage type, as p says.
+ * Specialised only on what is fixed per engine (output size, layout, storage type, resize mode
+ * and shorter side, channel order, mean/std), so one compiled kernel serves every image size.
+ * Args: (n, packed buffer (INPUT 0), output (OUTPUT 0)); one thread per output pixel.
+ * p must be valid (sn_preprocess_validate); max_batch decides 64-bit indexing. */
+sn_status sn_cuda_codegen_preprocess(const sn_preprocess *p, sn_layout layout, int max_batch,
                                      sn_gpu_precision precision, sn_cuda_kernel *out,
                                      sn_error *err);
+
+/* The packed buffer's descriptor: four 64-bit integers per image, before any pixel. */
+#define SN_CUDA_IMAGE_DESC_BYTES 32
 
 void sn_cuda_kernel_clear(sn_cuda_kernel *k);
 void sn_cuda_kernels_free(sn_cuda_kernel *k, int count);

@@ -1,14 +1,12 @@
 /*
  * codegen_layout.c - code generation for data movement: Concat (one copy kernel per input),
- * Transpose and Slice (one strided gather, layout.cu), Pad, and the image preprocessing kernel
- * (u8 HWC to normalised NCHW/NHWC, preprocess.cu) with its taps from the CPU's geometry.
+ * Transpose and Slice (one strided gather, layout.cu), and Pad.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "codegen_util.h"
-#include "preprocess.h"
 #if __has_include("slice.h")
 #include "slice.h"
 #endif
@@ -201,70 +199,5 @@ sn_status sn__cg_gen_pad(const sn_cuda_codegen_ctx *ctx, const sn_node *n, sn_cu
     sn__cg_arg(k, SN_CUDA_ARG_INPUT, 0);
     sn__cg_arg(k, SN_CUDA_ARG_OUTPUT, 0);
     sn__cg_grid_over(k, ctx, y);
-    return sn__cg_kernel_end(k, &s, err);
-}
-
-/* --- preprocessing ------------------------------------------------------------------------- */
-
-/* Taps and weights as loader/preprocess.c computes them. */
-static void sn__taps(int n, int first, int resized, int src, int *i0, int *i1, float *f) {
-    double scale = (double)src / resized;
-    for (int i = 0; i < n; i++) {
-        double s = ((double)(first + i) + 0.5) * scale - 0.5;
-        if (s < 0) s = 0;
-        if (s > src - 1) s = src - 1;
-        int a = (int)s;
-        i0[i] = a;
-        i1[i] = a + 1 < src ? a + 1 : a;
-        f[i] = (float)(s - a);
-    }
-}
-
-sn_status sn_cuda_codegen_preprocess(const sn_preprocess *p, sn_layout layout, int src_w, int src_h,
-                                     sn_gpu_precision precision, sn_cuda_kernel *k, sn_error *err) {
-    if (src_w < 1 || src_h < 1)
-        return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "empty %dx%d image", src_w, src_h);
-    const int W = p->width, H = p->height;
-    int rw, rh, cx, cy;
-    sn_preprocess_geometry(p, src_w, src_h, &rw, &rh, &cx, &cy);
-    sn_cuda_codegen_ctx ctx = {NULL, 1, precision, NULL};
-    sn__src s;
-    sn__cg_kernel_begin(k, &s, &ctx, "preprocess.cu", "sn_preprocess", (int64_t)W * H * 3,
-                        "preprocessing %dx%d to %dx%d (%s)", src_w, src_h, W, H,
-                        layout == SN_LAYOUT_NHWC ? "NHWC" : "NCHW");
-    sn__cg_def_int(&s, "SN_OUT_W", W);
-    sn__cg_def_int(&s, "SN_OUT_H", H);
-    sn__cg_def_int(&s, "SN_NHWC", layout == SN_LAYOUT_NHWC);
-    char name[16];
-    for (int c = 0; c < 3; c++) {
-        snprintf(name, sizeof name, "SN_SRCC%d", c);
-        sn__cg_def_int(&s, name, p->channels == SN_CHANNELS_BGR ? 2 - c : c);
-        snprintf(name, sizeof name, "SN_SCALE%d", c);
-        sn__cg_def_float(&s, name, (float)(1.0 / (255.0 * p->std[c])));
-        snprintf(name, sizeof name, "SN_BIAS%d", c);
-        sn__cg_def_float(&s, name, (float)(-(double)p->mean[c] / p->std[c]));
-    }
-    sn__cg_def_int(&s, "SN_THREADS", SN__THREADS);
-    k->n_aux = 2;
-    k->aux[0].bytes = sizeof(int) * 2 * ((size_t)W + H);
-    k->aux[1].bytes = sizeof(float) * ((size_t)W + H);
-    k->aux[0].data = malloc(k->aux[0].bytes);
-    k->aux[1].data = malloc(k->aux[1].bytes);
-    if (!k->aux[0].data || !k->aux[1].data) {
-        free(s.buf);
-        return sn_errorf(err, SN_ERR_OUT_OF_MEMORY, "out of memory for preprocessing tables");
-    }
-    int *xi = k->aux[0].data;
-    float *fw = k->aux[1].data;
-    sn__taps(W, cx, rw, src_w, xi, xi + W, fw);
-    sn__taps(H, cy, rh, src_h, xi + 2 * W, xi + 2 * W + H, fw + W);
-    sn__cg_arg(k, SN_CUDA_ARG_BATCH, 0);
-    sn__cg_arg(k, SN_CUDA_ARG_INPUT, 0);
-    sn__cg_arg(k, SN_CUDA_ARG_IMM, src_w);
-    sn__cg_arg(k, SN_CUDA_ARG_IMM, src_h);
-    sn__cg_arg(k, SN_CUDA_ARG_AUX, 0);
-    sn__cg_arg(k, SN_CUDA_ARG_AUX, 1);
-    sn__cg_arg(k, SN_CUDA_ARG_OUTPUT, 0);
-    sn__cg_grid_1d(k, (int64_t)W * H, 0, SN__THREADS);
     return sn__cg_kernel_end(k, &s, err);
 }

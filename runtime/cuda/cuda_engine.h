@@ -1,13 +1,16 @@
 /*
- * cuda_engine.h - the CUDA backend's per-engine state, shared by its two halves:
- * backend_cuda.c (device, streams, planning, compiling, uploading: create / prepare / destroy)
- * and cuda_exec.c (running a batch: staged through pinned memory with one H2D and one D2H copy
- * and a CUDA graph per batch size, or on a caller's stream with the caller's device pointers).
+ * cuda_engine.h - the CUDA backend's per-engine state, shared by its parts:
+ * backend_cuda.c (device, streams, planning, compiling, uploading: create / prepare / destroy),
+ * cuda_exec.c (running a batch: staged through pinned memory with one H2D and one D2H copy
+ * and a CUDA graph per batch size, or on a caller's stream with the caller's device pointers)
+ * and cuda_images.c (a batch of 8-bit images: packed, uploaded in one copy, preprocessed on the
+ * device by one kernel straight into the network's input, then the same forward pass).
  */
 #ifndef SN_CUDA_ENGINE_H
 #define SN_CUDA_ENGINE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "backend.h"
 #include "codegen.h"
@@ -38,7 +41,8 @@ typedef struct sn__io {
     CUdeviceptr *in, *out;
 } sn__io;
 
-#define SN__RING 2 /* pinned staging slots */
+#define SN__RING 2    /* pinned staging slots */
+#define SN__MAX_IO 64 /* graph inputs / outputs a staged run takes */
 
 typedef struct sn__cuda {
     sn_backend_config cfg;
@@ -69,6 +73,19 @@ typedef struct sn__cuda {
     bool use_graphs;     /* SENTINEL_CUDA_GRAPHS=0 turns them off */
     sn_kcache_stats cache;
     double compile_seconds;
+
+    /* sn_engine_run_images (cuda_images.c), when cfg.image_input */
+    sn__step pre;              /* the batch preprocessing kernel (preprocess.cu) */
+    int first_node_step;       /* steps before it cast the f32 inputs: images skip them */
+    CUgraphExec *img_graphs;   /* per batch: the steps from first_node_step (half storage;
+                                  with f32 storage they are all the steps: `graphs` serves) */
+    void *img_pinned[SN__RING]; /* packed batches (descriptors and pixels), grown as needed */
+    size_t img_pinned_bytes[SN__RING];
+    CUdeviceptr img_dev;       /* where a packed batch lands on the device */
+    size_t img_dev_bytes;
+
+    /* Traffic of runs (sn_engine_stats); the engine's mutex guards them. */
+    uint64_t uploads, upload_bytes, downloads, download_bytes;
 } sn__cuda;
 
 /* Bytes of graph input / output i at `batch` on the host (f32), and the packed, 256-aligned
@@ -77,10 +94,40 @@ size_t sn__cuda_in_bytes(const sn__cuda *s, int i, int batch);
 size_t sn__cuda_out_bytes(const sn__cuda *s, int i, int batch);
 size_t sn__cuda_pack(const sn__cuda *s, bool inputs, int batch, size_t *offsets);
 
+/* cuMemAlloc / cuMemHostAlloc of `bytes` for `what`; out of memory names the bytes asked. */
+sn_status sn__cuda_dev_alloc(sn__cuda *s, CUdeviceptr *p, size_t bytes, const char *what,
+                             sn_error *err);
+sn_status sn__cuda_host_alloc(sn__cuda *s, void **p, size_t bytes, const char *what,
+                              sn_error *err);
+
 /* cuda_exec.c */
 sn_status sn__cuda_run(void *state, int batch, const void *const *inputs, void *const *outputs,
                        sn_error *err);
 sn_status sn__cuda_run_device(void *state, int batch, const void *const *inputs,
                               void *const *outputs, void *stream, sn_error *err);
+/* The device address of tensor t for the run in progress (s->io set). */
+CUdeviceptr sn__cuda_tensor_ptr(const sn__cuda *s, int t);
+/* Point s->io at the device blocks, packed for `batch`; offsets of each input and output
+ * (arrays of SN__MAX_IO) when non-NULL. */
+void sn__cuda_io_blocks(sn__cuda *s, int batch, size_t *in_off, size_t *out_off);
+/* One H2D copy of `bytes` (counted; none when 0) on the copy stream, and the compute stream
+ * ordered after it and after the engine's last device run. */
+sn_status sn__cuda_upload(sn__cuda *s, CUdeviceptr dst, const void *src, size_t bytes,
+                          sn_error *err);
+/* On the compute stream, the steps from `first` (a CUDA graph kept in graphs[batch - 1], or
+ * launches when graphs are off); then one D2H copy of the output block (counted) into pinned
+ * slot `slot`, waited for, and unpacked into the caller's outputs. */
+sn_status sn__cuda_forward(sn__cuda *s, int first, CUgraphExec *graphs, int batch, int slot,
+                           const size_t *out_off, void *const *outputs, sn_error *err);
+
+/* cuda_images.c */
+sn_status sn__cuda_run_images(void *state, int n, const sn_image_u8 *images,
+                              void *const *outputs, sn_error *err);
+/* The packed layout of a batch of images: descriptors, then each image's rows at a 16-byte
+ * aligned offset; returns the total bytes and fills offsets[i] (n entries). */
+size_t sn__cuda_images_layout(int n, const sn_image_u8 *images, size_t *offsets);
+/* Pack the batch into `dst` (sized by sn__cuda_images_layout) on `threads` threads. */
+void sn__cuda_images_pack(int n, const sn_image_u8 *images, const size_t *offsets, void *dst,
+                          int threads);
 
 #endif

@@ -22,6 +22,8 @@ typedef struct sn_fake_cuda_stats {
     size_t bytes_in_use, peak_bytes;
     int bad_launches; /* bad shape, unknown function, or a pointer into no allocation */
     char last_bad[256];
+    uintptr_t last_h2d_dst; /* the latest host-to-device copy: where to, how many bytes */
+    size_t last_h2d_bytes;
 } sn_fake_cuda_stats;
 
 sn_fake_cuda_stats sn_fake_cuda_stats_v;
@@ -166,6 +168,8 @@ CUresult cuMemFreeHost(void *p) {
 CUresult cuMemcpyHtoD_v2(CUdeviceptr d, const void *h, size_t n) {
     memcpy((void *)(uintptr_t)d, h, n);
     sn_fake_cuda_stats_v.h2d++;
+    sn_fake_cuda_stats_v.last_h2d_dst = (uintptr_t)d;
+    sn_fake_cuda_stats_v.last_h2d_bytes = n;
     return CUDA_SUCCESS;
 }
 CUresult cuMemcpyDtoH_v2(void *h, CUdeviceptr d, size_t n) {

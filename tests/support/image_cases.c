@@ -119,3 +119,87 @@ float *sn_img_reference(const sn_preprocess *p, sn_layout layout, int n, const s
     }
     return out;
 }
+
+void *sn_img_pack(int n, const sn_image_u8 *im, size_t *bytes) {
+    size_t total = (size_t)n * 32 + 8, *off = malloc((size_t)n * sizeof *off), *st = NULL;
+    st = malloc((size_t)n * sizeof *st);
+    cr_assert(off && st);
+    for (int k = n - 1; k >= 0; k--) { /* last image first, each after a gap of k bytes */
+        total += (size_t)k;
+        off[k] = total;
+        st[k] = (size_t)im[k].width * 3 + (size_t)(k % 3);
+        total += st[k] * (size_t)im[k].height;
+    }
+    unsigned char *buf = calloc(1, total);
+    cr_assert_not_null(buf);
+    for (int k = 0; k < n; k++) {
+        const int64_t d[4] = {(int64_t)off[k], im[k].width, im[k].height, (int64_t)st[k]};
+        memcpy(buf + (size_t)k * 32, d, sizeof d);
+        const size_t row = (size_t)im[k].width * 3, src = im[k].stride ? im[k].stride : row;
+        for (int r = 0; r < im[k].height; r++)
+            memcpy(buf + off[k] + st[k] * (size_t)r, im[k].pixels + src * (size_t)r, row);
+    }
+    free(off);
+    free(st);
+    *bytes = total;
+    return buf;
+}
+
+/* --- kernels/cuda/preprocess.cu, built for the host ---------------------------------------
+ * The template's per-pixel function is plain C once CUDA's qualifiers are dropped and its
+ * correctly rounded intrinsics become the C operators, which on x86-64 (SSE2, no contraction
+ * in ISO C mode) are correctly rounded too. Its compile-time constants become variables here,
+ * which is why the template tests them with `if` rather than `#if`. */
+#define SN_HOST_EMULATION 1
+#define __device__
+#define __forceinline__ inline
+#define __restrict__ restrict
+#define __ldg(p) (*(p))
+#define __ddiv_rn(a, b) ((a) / (b))
+#define __dadd_rn(a, b) ((a) + (b))
+#define __dsub_rn(a, b) ((a) - (b))
+#define __dmul_rn(a, b) ((a) * (b))
+#define __fadd_rn(a, b) ((float)(a) + (float)(b))
+#define __fsub_rn(a, b) ((float)(a) - (float)(b))
+#define __fmul_rn(a, b) ((float)(a) * (float)(b))
+#define __double2float_rn(a) ((float)(a))
+typedef long long sn_idx;
+typedef float sn_t;
+static inline void sn_st(sn_t *p, float v) { *p = v; }
+static int sn_emu_w, sn_emu_h, sn_emu_nhwc, sn_emu_crop, sn_emu_shorter, sn_emu_srcc[3];
+static float sn_emu_scale[3], sn_emu_bias[3];
+#define SN_OUT_W sn_emu_w
+#define SN_OUT_H sn_emu_h
+#define SN_NHWC sn_emu_nhwc
+#define SN_CROP sn_emu_crop
+#define SN_SHORTER sn_emu_shorter
+#define SN_SRCC0 sn_emu_srcc[0]
+#define SN_SRCC1 sn_emu_srcc[1]
+#define SN_SRCC2 sn_emu_srcc[2]
+#define SN_SCALE0 sn_emu_scale[0]
+#define SN_SCALE1 sn_emu_scale[1]
+#define SN_SCALE2 sn_emu_scale[2]
+#define SN_BIAS0 sn_emu_bias[0]
+#define SN_BIAS1 sn_emu_bias[1]
+#define SN_BIAS2 sn_emu_bias[2]
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunknown-pragmas" /* #pragma unroll */
+#include "../../kernels/cuda/preprocess.cu"
+#pragma GCC diagnostic pop
+
+void sn_img_emulate_kernel(const sn_preprocess *p, sn_layout layout, int n, const void *packed,
+                           float *out) {
+    sn_emu_w = p->width;
+    sn_emu_h = p->height;
+    sn_emu_nhwc = layout == SN_LAYOUT_NHWC;
+    sn_emu_crop = p->resize == SN_RESIZE_SHORTER_CROP;
+    sn_emu_shorter = sn_emu_crop ? p->resize_shorter : 0;
+    /* As runtime/cuda/codegen_preprocess.c computes the constants. */
+    for (int c = 0; c < 3; c++) {
+        sn_emu_srcc[c] = p->channels == SN_CHANNELS_BGR ? 2 - c : c;
+        sn_emu_scale[c] = (float)(1.0 / (255.0 * p->std[c]));
+        sn_emu_bias[c] = (float)(-(double)p->mean[c] / p->std[c]);
+    }
+    const sn_idx total = (sn_idx)n * p->width * p->height;
+    for (sn_idx i = 0; i < total; i++) sn_preprocess_pixel(packed, i, out);
+}

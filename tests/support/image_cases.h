@@ -2,7 +2,7 @@
  * image_cases.h - what the sn_engine_run_images tests share (tests/test_engine_images.c on the
  * CPU, tests/test_gpu_preprocess.c on a GPU, tests/test_cuda_fake_driver.c under the stand-in
  * driver): small image models, random 8-bit images of odd sizes, the reference batch made
- * with sn_preprocess_image.
+ * with sn_preprocess_image, and the GPU preprocessing kernel's arithmetic run on the host.
  */
 #ifndef SN_TEST_IMAGE_CASES_H
 #define SN_TEST_IMAGE_CASES_H
@@ -35,5 +35,19 @@ void sn_img_free(sn_image_u8 *im, int n);
 /* The reference model input for the images: sn_preprocess_image of each (copied to tight rows
  * first), n samples of 3*p->height*p->width floats (malloc'ed). */
 float *sn_img_reference(const sn_preprocess *p, sn_layout layout, int n, const sn_image_u8 *im);
+
+/* A batch packed as the CUDA backend uploads it (the layout is in runtime/cuda/cuda_images.c):
+ * n descriptors of four int64 {offset, width, height, stride}, then pixels. Written
+ * independently of the backend's packer, with the images in reverse order, odd gaps and a
+ * row stride a little over 3*width, all of which the descriptors must carry. *bytes receives
+ * the size; free() the result. */
+void *sn_img_pack(int n, const sn_image_u8 *im, size_t *bytes);
+
+/* The GPU preprocessing kernel (kernels/cuda/preprocess.cu) built for the host and run over a
+ * packed batch into n f32 samples: the device's arithmetic, operation for operation (each
+ * rounded on its own, as the _rn intrinsics do), so it must equal sn_img_reference bit for
+ * bit. The f32 store stands in for the kernel's conversion to the storage type. */
+void sn_img_emulate_kernel(const sn_preprocess *p, sn_layout layout, int n, const void *packed,
+                           float *out);
 
 #endif
