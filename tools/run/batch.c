@@ -107,7 +107,7 @@ void run_all(run_state *r) {
     /* About three batches decoded ahead of the one in the engine. */
     run_pool *pool = run_pool_start(r->src, &opt, r->decode_threads, 3 * (size_t)r->batch);
     run_item pending;
-    int have_pending = 0;
+    int have_pending = 0, at_end = 0, dropped = 0;
     size_t cap_lat = 0;
     r->t_start = run_now();
     while (!run_interrupted()) {
@@ -124,8 +124,12 @@ void run_all(run_state *r) {
             if (have_pending) {
                 *it = pending;
                 have_pending = 0;
-            } else if (!run_pool_next(pool, it, &r->idle_s)) {
-                break;
+            } else {
+                int got = run_pool_next(pool, it, &r->idle_s);
+                if (got <= 0) {
+                    at_end = got == 0;
+                    break;
+                }
             }
             if (!it->error && filled > 0 && feed_of(it) != kind) {
                 pending = *it; /* starts the next batch */
@@ -142,6 +146,7 @@ void run_all(run_state *r) {
         }
         if (n == 0 || run_interrupted()) {
             for (size_t i = 0; i < n; i++) run_item_free(&b.span[i]);
+            dropped = n > 0;
             break;
         }
         for (size_t i = 0; i < n; i++)
@@ -173,7 +178,8 @@ void run_all(run_state *r) {
                               el > 0 ? (double)r->w->ok / el : 0, el);
         }
     }
-    r->interrupted = run_interrupted();
+    /* A signal after the last input was run stopped nothing. */
+    r->interrupted = run_interrupted() && !(at_end && !have_pending && !dropped);
     run_progress_clear();
     if (have_pending) run_item_free(&pending);
     run_pool_stop(pool, &r->pool);

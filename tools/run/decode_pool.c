@@ -161,8 +161,9 @@ int run_pool_next(run_pool *p, run_item *item, double *waited) {
     }
     if (t0 && waited) *waited += run_now() - t0;
     if (!slot->ready) {
+        int end = p->ended && p->taken == p->end_seq;
         pthread_mutex_unlock(&p->lock);
-        return 0;
+        return end ? 0 : -1;
     }
     *item = slot->item;
     memset(&slot->item, 0, sizeof slot->item);

@@ -163,7 +163,7 @@ typedef struct run_source_ops {
      * that cannot be read is not fatal here: next() yields it as an item with an error. A
      * source of images or frames refuses to open when !ctx->io->image_ok, saying
      * ctx->io->no_images. Returns 0, or -1 after saying why the run cannot start at all (exit
-     * status 2). */
+     * status 2); close() is called on *state either way, when it is not NULL. */
     int (*open)(const char *arg, const run_context *ctx, void **state);
     /* The next item, in order: returns 1 with *item filled (it arrives zeroed), 0 at the end.
      * Called by one thread at a time, not always the same one. It may block (a camera), but
@@ -275,8 +275,8 @@ typedef struct run_pool run_pool;
  * `window` items ahead of the batch loop. */
 run_pool *run_pool_start(run_sources *src, const sn_image_decode_options *opt, int threads,
                          size_t window);
-/* The next item in input order (the caller owns it then): 1, or 0 at the end of the inputs or
- * once interrupted. Adds the seconds it waited to *waited. */
+/* The next item in input order (the caller owns it then): 1, 0 at the end of the inputs, or -1
+ * when interrupted before it. Adds the seconds it waited to *waited. */
 int run_pool_next(run_pool *p, run_item *item, double *waited);
 /* Stops the threads, frees what was decoded and not taken, and the pool. */
 void run_pool_stop(run_pool *p, run_pool_stats *st);

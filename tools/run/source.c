@@ -64,7 +64,10 @@ int run_sources_have_option_input(void) {
 static int open_one(run_sources *s, const run_source_ops *ops, const char *arg,
                     const run_context *ctx) {
     void *state = NULL;
-    if (ops->open(arg, ctx, &state) != 0) return -1;
+    if (ops->open(arg, ctx, &state) != 0) {
+        if (state && ops->close) ops->close(state); /* what it set up before refusing */
+        return -1;
+    }
     if (s->n == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 8;
         s->list = run_xrealloc(s->list, (size_t)s->cap, sizeof *s->list);
