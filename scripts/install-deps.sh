@@ -2,8 +2,8 @@
 # install-deps.sh - install the Debian packages Sentinel needs, and only the missing ones.
 #
 # Usage: scripts/install-deps.sh [build|test]...
-#   build  compiler, CMake, OpenBLAS, libjpeg-turbo, libspng, zlib, protobuf-c and the ONNX
-#          schema (the default)
+#   build  compiler, CMake, OpenBLAS, libjpeg-turbo, libspng, zlib, protobuf-c, the ONNX
+#          schema and FFmpeg's libraries (the default)
 #   test   build + Criterion, clang and clang's runtime (libFuzzer, sanitizers), python3-venv
 #
 # Written for Debian 12 (bookworm); other apt-based systems with the same package names work too.
@@ -38,6 +38,11 @@ TEST_PKGS=(libcriterion-dev clang llvm python3-venv)
 # cannot be installed the script goes on and those tests skip, saying why. SENTINEL_SKIP_TORCH=1
 # leaves them out.
 TORCH_PKGS=(python3-torch python3-torchvision)
+# FFmpeg's libraries (build group): video files, streams and V4L2 cameras as input
+# (loader/video*.c); CMake builds without video input when they are missing, but `make test`
+# should cover it. The tests write their clips with these libraries' own encoders (mpeg4,
+# mjpeg, ffv1), so the ffmpeg program itself is not needed.
+BUILD_PKGS+=(libavformat-dev libavcodec-dev libavdevice-dev libavutil-dev libswscale-dev)
 
 say() { printf 'install-deps: %s\n' "$*"; }
 die() { printf 'install-deps: error: %s\n' "$*" >&2; exit 1; }
