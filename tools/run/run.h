@@ -174,7 +174,7 @@ typedef struct run_source_ops {
     void (*close)(void *state);
 } run_source_ops;
 
-#define RUN_SOURCE_LIST(X) X(files) X(npy) X(random)
+#define RUN_SOURCE_LIST(X) X(video) X(files) X(npy) X(random)
 
 #define RUN_SOURCE_DECLARE(name) extern const run_source_ops run_source_##name;
 RUN_SOURCE_LIST(RUN_SOURCE_DECLARE)
