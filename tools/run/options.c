@@ -14,8 +14,8 @@
 static void usage(FILE *f) {
     fprintf(f,
         "usage: " PROG " MODEL.sgraph|MODEL.onnx [INPUT...] [options]\n"
-        "Runs a Sentinel model on images, .npy tensors or random inputs and prints the top\n"
-        "classes of each.\n"
+        "Runs a Sentinel model on images, video frames, camera frames, .npy tensors or random\n"
+        "inputs and prints the top classes of each.\n"
         "\n"
         "Inputs:\n");
     run_sources_usage(f, 1);
@@ -212,6 +212,7 @@ int run_parse_args(int argc, char **argv, run_options *o) {
     if (o->no_optimize && o->layout == SN_LAYOUT_NHWC)
         return usage_error("--layout nhwc converts the graph, which --no-optimize rules out");
     if (o->n_inputs == 0 && !run_sources_have_option_input())
-        return usage_error("no inputs given (images, folders, .npy files or --random N)");
+        return usage_error("no inputs given (images, folders, videos, .npy files, --camera DEV "
+                           "or --random N)");
     return -1;
 }
