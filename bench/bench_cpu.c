@@ -11,7 +11,11 @@
  * graph as loaded and the optimised one, so the passes' effect shows side by side.
  *
  *   sentinel-bench-cpu [--models a,b] [--batches 1,8] [--threads N] [--seconds S]
- *                      [--optimize off|on|both] [--json FILE]
+ *                      [--optimize off|on|both] [--json FILE] [--dump DIR]
+ *
+ * --dump DIR writes each row's inputs and the outputs of its first run as .npy files
+ * (DIR/<model>_b<batch>_in<i>.npy, _out<i>.npy), so another runtime can be checked against the
+ * very numbers that were timed (bench/cpu_compare.py does this with ONNX Runtime).
  *
  * Exit status: 0 on success, 1 when a model fails to load or run, 2 for a usage error.
  */
@@ -24,6 +28,7 @@
 
 #include "bench_report.h"
 #include "model.h"
+#include "npy.h"
 #include "passes/pass.h"
 #include "sentinel.h"
 #include "zoo.h"
@@ -41,6 +46,7 @@ typedef struct sn__bench_args {
     int threads;
     double seconds;
     const char *json;
+    const char *dump; /* folder for the inputs and first outputs as .npy, or NULL */
     int optimize; /* bit 0: time the graph as loaded; bit 1: time it optimised */
     char *models_buf; /* strtok storage behind models[] */
 } sn__bench_args;
@@ -55,6 +61,7 @@ static void usage(FILE *f) {
             "  --seconds S     timed seconds per model and batch, 0.01..3600 (default: 3)\n"
             "  --optimize M    on (default: the engine runs the optimisation passes), off or both\n"
             "  --json FILE     also write the results as JSON\n"
+            "  --dump DIR      write each row's inputs and first outputs as .npy into DIR\n"
             "  --list          list the zoo models and exit\n");
 }
 
@@ -83,7 +90,8 @@ static int parse_args(int argc, char **argv, sn__bench_args *a) {
             exit(0);
         }
         if (strcmp(o, "--models") && strcmp(o, "--batches") && strcmp(o, "--threads") &&
-            strcmp(o, "--seconds") && strcmp(o, "--json") && strcmp(o, "--optimize")) {
+            strcmp(o, "--seconds") && strcmp(o, "--json") && strcmp(o, "--optimize") &&
+            strcmp(o, "--dump")) {
             fprintf(stderr, "sentinel-bench-cpu: unknown option '%s'\n", o);
             return -1;
         }
@@ -115,6 +123,8 @@ static int parse_args(int argc, char **argv, sn__bench_args *a) {
                 fprintf(stderr, "sentinel-bench-cpu: --optimize: '%s' is not off, on or both\n", v);
                 return -1;
             }
+        } else if (!strcmp(o, "--dump")) {
+            a->dump = v;
         } else {
             a->json = v;
         }
@@ -191,6 +201,42 @@ static void fill_input(void *buf, size_t bytes, sn_dtype dt, uint64_t *rng) {
     }
 }
 
+/* DIR/<base>_b<batch>[_asis]_<in|out><i>.npy, base being the model's file name without folder
+ * and extension (or the zoo name). */
+static void dump_path(char *buf, size_t size, const char *dir, const char *model, int optimized,
+                      int batch, const char *kind, int index) {
+    const char *base = strrchr(model, '/');
+    base = base ? base + 1 : model;
+    size_t len = strcspn(base, ".");
+    snprintf(buf, size, "%s/%.*s_b%d%s_%s%d.npy", dir, (int)len, base, batch,
+             optimized ? "" : "_asis", kind, index);
+}
+
+/* One f32 tensor of `batch` samples as .npy, its shape from the model's declaration (the batch
+ * dimension filled in), else flat. Non-f32 tensors are skipped. Returns 0, or -1 after printing
+ * why. */
+static int dump_tensor(const char *path, const sn_tensor_info *info, const void *data, size_t bytes,
+                       int batch) {
+    if (info->dtype != SN_DTYPE_F32) return 0;
+    int64_t dims[SN_MAX_RANK];
+    int rank = info->rank;
+    int64_t numel = 1;
+    for (int d = 0; d < rank; d++) {
+        dims[d] = (d == 0 && info->dims[0] == SN_DIM_BATCH) ? batch : info->dims[d];
+        numel *= dims[d];
+    }
+    if (rank < 1 || (size_t)numel * sizeof(float) != bytes) { /* not batched as declared: flat */
+        rank = 1;
+        dims[0] = (int64_t)(bytes / sizeof(float));
+    }
+    sn_error err = {0};
+    if (sn_npy_write_file(path, data, rank, dims, &err) != SN_OK) {
+        fprintf(stderr, "sentinel-bench-cpu: --dump: %s: %s\n", path, err.message);
+        return -1;
+    }
+    return 0;
+}
+
 /* Time one model at one batch size into *r. Returns 0, or -1 after printing why. */
 static int bench_one(const sn_model *m, const char *name, int optimized, int batch,
                      const sn__bench_args *a, sn_bench_result *r) {
@@ -238,6 +284,25 @@ static int bench_one(const sn_model *m, const char *name, int optimized, int bat
                         "value at %zu\n", name, batch, i, k);
                 goto done;
             }
+    }
+
+    if (a->dump) {
+        char path[4096];
+        for (int i = 0; i < n_in; i++) {
+            sn_tensor_info info;
+            dump_path(path, sizeof path, a->dump, name, optimized, batch, "in", i);
+            if (sn_model_input_info(m, i, &info) != SN_OK ||
+                dump_tensor(path, &info, in[i], sn_engine_input_bytes(e, i) * (size_t)batch, batch))
+                goto done;
+        }
+        for (int i = 0; i < n_out; i++) {
+            sn_tensor_info info;
+            dump_path(path, sizeof path, a->dump, name, optimized, batch, "out", i);
+            if (sn_model_output_info(m, i, &info) != SN_OK ||
+                dump_tensor(path, &info, out[i], sn_engine_output_bytes(e, i) * (size_t)batch,
+                            batch))
+                goto done;
+        }
     }
 
     double start = now_s(), total = 0;

@@ -3,15 +3,16 @@
 sentinel-bench-cpu times Sentinel: per batch size, a warm-up of at least 2 runs or a tenth of
 the budget, then single runs until the budget is spent (at least 5), reporting images/s and the
 nearest-rank p50/p99 latency of one call. The JSON it writes has the machine and per-row fields
-of `sentinel-bench-cpu --json` (less its memory figures), so the two can be put side by side in
-bench/RESULTS.md.
+of `sentinel-bench-cpu --json` (less its memory figures), so the two can be put side by side.
 
-Sentinel cannot export .onnx files yet, so a fair comparison needs the same architecture on
-both sides: a torchvision model exported with torch.onnx.export (dynamic batch axis) on the
-ONNX Runtime side, and the zoo model of the same name on Sentinel's side. Weights differ
-(the zoo's are seeded random), which does not change the work done. See bench/README.md.
+--check DIR first runs the inputs `sentinel-bench-cpu --dump DIR` wrote for the same model and
+batch (DIR/<name>_b<batch>_in0.npy) and compares ONNX Runtime's outputs with Sentinel's
+(_out0.npy): a row whose max |difference| exceeds --atol + --rtol * max |Sentinel| is refused
+(exit 1) before anything is timed, so a wrong model is never benchmarked; the timed runs then
+use those same inputs. <name> is the .onnx file's name up to its first dot.
+bench/cpu_compare.py runs both sides this way (sentinel-export writes the .onnx from the same
+.sgraph, so both run the very same weights).
 
-    pip install onnxruntime numpy
     python3 bench/ort_cpu.py resnet18.onnx --batches 1,8 --threads 2 --seconds 3 --json ort.json
 """
 import argparse
@@ -59,7 +60,11 @@ def seconds_arg(text):
     return v
 
 
-def bench(session, name, batch, seconds, rng, np):
+def model_name(path):
+    return os.path.basename(path).split(".", 1)[0]
+
+
+def random_feeds(session, name, batch, rng, np):
     feeds = {}
     for inp in session.get_inputs():
         shape = [batch if (i == 0 and not isinstance(d, int)) else d for i, d in enumerate(inp.shape)]
@@ -68,7 +73,42 @@ def bench(session, name, batch, seconds, rng, np):
         if inp.type != "tensor(float)":
             sys.exit(f"ort_cpu.py: input {inp.name} is {inp.type}; only float inputs are supported")
         feeds[inp.name] = rng.uniform(-1.0, 1.0, size=shape).astype(np.float32)
+    return feeds
 
+
+def checked_feeds(session, name, batch, check_dir, atol, rtol, np):
+    """The inputs Sentinel ran, after checking that ONNX Runtime's outputs match Sentinel's.
+    Returns (feeds, check) or exits with the reason."""
+    inputs, outputs = session.get_inputs(), session.get_outputs()
+    feeds = {}
+    for i, inp in enumerate(inputs):
+        path = os.path.join(check_dir, f"{name}_b{batch}_in{i}.npy")
+        if not os.path.isfile(path):
+            sys.exit(f"ort_cpu.py: --check: {path} is missing (sentinel-bench-cpu --dump writes it)")
+        feeds[inp.name] = np.load(path).astype(np.float32, copy=False)
+    got = session.run(None, feeds)
+    worst = {"max_abs_diff": 0.0, "max_abs_ref": 0.0}
+    for i, out in enumerate(outputs):
+        path = os.path.join(check_dir, f"{name}_b{batch}_out{i}.npy")
+        if not os.path.isfile(path):
+            sys.exit(f"ort_cpu.py: --check: {path} is missing")
+        ref = np.load(path)
+        if ref.size != got[i].size:
+            sys.exit(f"ort_cpu.py: {name} batch {batch}: output {out.name} has {got[i].size} "
+                     f"values, Sentinel's {ref.size}")
+        ref = ref.reshape(got[i].shape).astype(np.float64)
+        diff = float(np.max(np.abs(got[i].astype(np.float64) - ref))) if ref.size else 0.0
+        scale = float(np.max(np.abs(ref))) if ref.size else 0.0
+        if not np.isfinite(diff) or diff > atol + rtol * scale:
+            sys.exit(f"ort_cpu.py: {name} batch {batch}: output {out.name} differs from "
+                     f"Sentinel's by up to {diff:.3g} (max |Sentinel| {scale:.3g}, allowed "
+                     f"{atol:g} + {rtol:g} * that): not timing a model that computes something else")
+        worst["max_abs_diff"] = max(worst["max_abs_diff"], diff)
+        worst["max_abs_ref"] = max(worst["max_abs_ref"], scale)
+    return feeds, worst
+
+
+def bench(session, name, batch, seconds, feeds, np):
     t0 = time.perf_counter()
     k = 0
     while k < 2 or time.perf_counter() - t0 < seconds * 0.1:
@@ -106,9 +146,16 @@ def main():
     ap.add_argument("--threads", type=int, default=0, help="intra-op threads, 0 = ORT's default")
     ap.add_argument("--seconds", type=seconds_arg, default=3.0)
     ap.add_argument("--json", help="also write the results as JSON")
+    ap.add_argument("--check", metavar="DIR",
+                    help="compare with Sentinel's outputs in DIR (sentinel-bench-cpu --dump) first")
+    ap.add_argument("--atol", type=float, default=1e-4, help="--check: absolute tolerance")
+    ap.add_argument("--rtol", type=float, default=1e-3,
+                    help="--check: tolerance relative to the largest |Sentinel output|")
     args = ap.parse_args()
     if args.threads < 0:
         ap.error("--threads must be >= 0")
+    if args.check and not os.path.isdir(args.check):
+        ap.error(f"--check: {args.check} is not a folder")
 
     try:
         import numpy as np
@@ -129,8 +176,18 @@ def main():
         so.inter_op_num_threads = 1
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         session = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+        name = model_name(path)
         for batch in args.batches:
-            r = bench(session, path, batch, args.seconds, rng, np)
+            check = None
+            if args.check:
+                feeds, check = checked_feeds(session, name, batch, args.check, args.atol,
+                                             args.rtol, np)
+            else:
+                feeds = random_feeds(session, name, batch, rng, np)
+            r = bench(session, name, batch, args.seconds, feeds, np)
+            r["path"] = path
+            if check:
+                r.update(check)
             results.append(r)
             print(f"{r['model']:<24} {r['batch']:>5} {r['threads']:>7} {r['runs']:>6} "
                   f"{r['images_per_s']:>10.1f} {r['p50_ms']:>9.3f} {r['p99_ms']:>9.3f}", flush=True)
@@ -139,6 +196,7 @@ def main():
         doc = {
             "tool": "ort_cpu.py",
             "version": ort.__version__,
+            "provider": "CPUExecutionProvider",
             "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "cpu": cpu_model(),
             "cores": os.cpu_count(),
