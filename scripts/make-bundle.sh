@@ -6,6 +6,7 @@
 # Usage: scripts/make-bundle.sh BUILD_DIR OUT_DIR [--tar]
 #   BUILD_DIR  a configured and built tree (cmake --build BUILD_DIR)
 #   OUT_DIR    created (replaced if it exists):  bin/  tests/  lib/  run-gpu-tests.sh
+#              bench/e2e/ (the end-to-end benchmark's scripts)  COMMIT
 #   --tar      also write OUT_DIR.tar.xz (OpenBLAS alone is ~35 MB; xz shrinks it ~4x)
 #
 # Libraries are found with ldd and copied into lib/; the wrapper scripts point LD_LIBRARY_PATH
@@ -106,6 +107,16 @@ LD_LIBRARY_PATH="\$here/../lib\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}" exec "\$h
 EOS
     chmod +x "$f"
 done
+
+# The benchmark scripts beside the programs: bundle/bench/e2e/run_all.sh OUTDIR runs the whole
+# end-to-end benchmark there (it finds ../../bin), and COMMIT names what the bundle was built
+# from, for the benchmark's report (bench/README.md has the GPU procedure).
+root=$(cd "$(dirname "$0")/.." && pwd)
+if [ -d "$root/bench/e2e" ]; then
+    mkdir -p "$out/bench/e2e"
+    cp -p "$root"/bench/e2e/*.py "$root"/bench/e2e/*.sh "$out/bench/e2e/"
+fi
+git -C "$root" describe --always --dirty >"$out/COMMIT" 2>/dev/null || echo unknown >"$out/COMMIT"
 
 size=$(du -sh "$out" | cut -f1)
 printf 'make-bundle: %s: %d programs, %d tests, %d libraries (%s)\n' "$out" "$n_bin" "$n_tests" \
