@@ -435,6 +435,8 @@ static int call_make(ctx *c, group *g, int mode, int batch, call *k, char *err, 
         }
         fill_f32(host_in, in_b / sizeof(float), 0x5eed + (uint64_t)batch);
         CUresult r = c->cu->cuMemcpyHtoD(din, host_in, in_b);
+        /* the DMA from pageable memory may still be landing; the engine's stream does not wait */
+        if (r == CUDA_SUCCESS) r = c->cu->cuStreamSynchronize(NULL);
         free(host_in);
         k->in[0] = (const void *)(uintptr_t)din;
         k->out[0] = (void *)(uintptr_t)dout;

@@ -144,6 +144,9 @@ sn_status sn_kb_fill_random(sn_kb_device *d, CUdeviceptr p, size_t bytes, size_t
         size_t n = bytes - at < block ? bytes - at : block;
         SN_CU_TRY(st, done, err, d->cu->cuMemcpyHtoD(p + at, h, n));
     }
+    /* A copy from pageable memory may return before its DMA lands; work on the (non-blocking)
+     * benchmark stream must not read the buffer earlier. */
+    SN_CU_TRY(st, done, err, d->cu->cuStreamSynchronize(NULL));
 done:
     free(h);
     return st;
@@ -172,6 +175,7 @@ static sn_status sn__fill_images(sn_kb_device *d, CUdeviceptr p, const sn_kb_buf
     }
     sn_status st = SN_OK;
     SN_CU_TRY(st, done, err, d->cu->cuMemcpyHtoD(p, h, bytes));
+    SN_CU_TRY(st, done, err, d->cu->cuStreamSynchronize(NULL)); /* as in sn_kb_fill_random */
 done:
     free(h);
     return st;
@@ -258,6 +262,7 @@ sn_status sn_kb_time_case(sn_kb_device *d, const sn_kb_case *c, int batch, int s
         SN_CU_TRY(st, done, err, cu->cuMemcpyHtoD(aux[i], c->k.aux[i].data, c->k.aux[i].bytes));
         at += (int)sn__al(c->k.aux[i].bytes);
     }
+    if (aux_total) SN_CU_TRY(st, done, err, cu->cuStreamSynchronize(NULL));
     /* Fill set 0, then copy it to the others (device-side: fast). */
     size_t off = 0;
     for (int i = 0; i < c->n_bufs; i++) {
