@@ -14,6 +14,9 @@ For each model:
      OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = N, ONNX Runtime with intra_op_num_threads = N
      (inter_op 1), the same --seconds per row; the order of the two alternates from model to
      model so that a change in the machine's load does not always favour the same side.
+     --no-spin makes idle worker threads sleep on both sides (OMP_WAIT_POLICY=PASSIVE,
+     allow_spinning=0): spinning threads on cores other work also wants can cost an order of
+     magnitude (bench/RESULTS.md).
 
 The machine's load average is recorded before and after: on a shared machine, quote it with the
 numbers. Run it through bench/cpu_compare.sh, which finds the build and the Python venv.
@@ -91,6 +94,10 @@ def main():
                     help="CPU list for taskset, e.g. 0-3 (default: the first THREADS allowed cores)")
     ap.add_argument("--seconds", type=float, default=3.0, help="timed seconds per row (default 3)")
     ap.add_argument("--seed", type=int, default=0, help="zoo weight seed (default 0)")
+    ap.add_argument("--no-spin", action="store_true",
+                    help="idle worker threads sleep instead of spinning, on both sides: "
+                         "OMP_WAIT_POLICY=PASSIVE for Sentinel, session.intra_op.allow_spinning=0 "
+                         "for ONNX Runtime (fairer on a machine other work shares)")
     ap.add_argument("--atol", type=float, default=1e-4)
     ap.add_argument("--rtol", type=float, default=1e-3)
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "cpu-compare"),
@@ -126,6 +133,9 @@ def main():
     for d in (model_dir, check_dir, raw_dir):
         os.makedirs(d, exist_ok=True)
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
+    if args.no_spin:
+        env["OMP_WAIT_POLICY"] = "PASSIVE"
+    spin = ["--no-spin"] if args.no_spin else []
     pin = ["taskset", "-c", cores]
     blist = ",".join(str(b) for b in batches)
     load_before = os.getloadavg()
@@ -145,7 +155,7 @@ def main():
                         "--threads", str(threads), "--seconds", str(args.seconds), "--json", sn_json]
         ort_cmd = pin + [sys.executable, os.path.join(HERE, "ort_cpu.py"), onnx_path, "--batches",
                          blist, "--threads", str(threads), "--seconds", str(args.seconds), "--check",
-                         check_dir, "--atol", str(args.atol), "--rtol", str(args.rtol), "--json", ort_json]
+                         check_dir, "--atol", str(args.atol), "--rtol", str(args.rtol), "--json", ort_json] + spin
         # ONNX Runtime on Sentinel's dumped inputs: exits unless the outputs agree.
         run(pin + [sys.executable, os.path.join(HERE, "ort_cpu.py"), onnx_path, "--batches", blist,
                    "--threads", str(threads), "--seconds", "0.01", "--check", check_dir, "--atol",
@@ -176,6 +186,7 @@ def main():
         "cpu": cpu_model(), "cores_online": os.cpu_count(), "cores_pinned": cores, "threads": threads,
         "kernel": platform.release(), "onnxruntime": onnxruntime.__version__,
         "ort_provider": "CPUExecutionProvider", "seconds_per_row": args.seconds,
+        "idle_threads": "sleep (OMP_WAIT_POLICY=PASSIVE, allow_spinning=0)" if args.no_spin else "spin (defaults)",
         "load_average_before": load_before, "load_average_after": load_after,
         "command": " ".join(shlex.quote(a) for a in [os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]),
         "rows": rows,
@@ -199,7 +210,8 @@ def markdown(doc):
         f"{doc['date']}, commit {doc['commit']}",
         "",
         f"Machine: {doc['cpu']}, {doc['cores_online']} cores online; both sides pinned to cores "
-        f"{doc['cores_pinned']} with {doc['threads']} threads; {doc['seconds_per_row']:g} s per row; "
+        f"{doc['cores_pinned']} with {doc['threads']} threads, idle threads {doc['idle_threads']}; "
+        f"{doc['seconds_per_row']:g} s per row; "
         f"load average {la(doc['load_average_before'])} before, {la(doc['load_average_after'])} after.",
         f"Command: `{doc['command']}`",
         "",

@@ -146,6 +146,8 @@ def main():
     ap.add_argument("--threads", type=int, default=0, help="intra-op threads, 0 = ORT's default")
     ap.add_argument("--seconds", type=seconds_arg, default=3.0)
     ap.add_argument("--json", help="also write the results as JSON")
+    ap.add_argument("--no-spin", action="store_true",
+                    help="idle threads sleep instead of spinning (session.intra_op.allow_spinning=0)")
     ap.add_argument("--check", metavar="DIR",
                     help="compare with Sentinel's outputs in DIR (sentinel-bench-cpu --dump) first")
     ap.add_argument("--atol", type=float, default=1e-4, help="--check: absolute tolerance")
@@ -175,6 +177,8 @@ def main():
         so.intra_op_num_threads = args.threads
         so.inter_op_num_threads = 1
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if args.no_spin:
+            so.add_session_config_entry("session.intra_op.allow_spinning", "0")
         session = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
         name = model_name(path)
         for batch in args.batches:
@@ -197,6 +201,7 @@ def main():
             "tool": "ort_cpu.py",
             "version": ort.__version__,
             "provider": "CPUExecutionProvider",
+            "spinning": not args.no_spin,
             "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "cpu": cpu_model(),
             "cores": os.cpu_count(),
