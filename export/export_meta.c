@@ -5,8 +5,22 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "export_util.h"
+
+sn_status sn__export_meta_check(const sn_metadata *meta, bool onnx, sn_error *err) {
+    for (int i = 0; i < meta->n_labels; i++)
+        if (meta->labels[i] && strchr(meta->labels[i], '\n'))
+            return sn_errorf(err, SN_ERR_UNSUPPORTED, "label %d ('%.60s...') holds a line break; "
+                             "exported files store the labels one per line", i, meta->labels[i]);
+    for (int i = 0; onnx && i < meta->n_props; i++)
+        if (!strncmp(meta->prop_keys[i], "sentinel.", 9))
+            return sn_errorf(err, SN_ERR_UNSUPPORTED, "property '%.100s': ONNX metadata keys "
+                             "beginning 'sentinel.' are the exporter's own (labels, "
+                             "preprocessing)", meta->prop_keys[i]);
+    return SN_OK;
+}
 
 static void sn__json_string(FILE *f, const char *s) {
     fputc('"', f);

@@ -7,6 +7,11 @@
 
 #include "graph.h"
 
+/* SN_ERR_UNSUPPORTED for metadata the files cannot carry faithfully: a label with a line
+ * break (labels are stored one per line), and, for ONNX, a property whose key begins
+ * "sentinel." (metadata_props keys the exporter and importer keep for themselves). */
+sn_status sn__export_meta_check(const sn_metadata *meta, bool onnx, sn_error *err);
+
 /* malloc'ed strings; NULL on OOM. Labels joined by '\n' ("" when there are none). */
 char *sn__export_labels_text(const sn_metadata *meta);
 /* {"width":224,"height":224,"resize":"shorter_crop","resize_shorter":256,"channels":"rgb",

@@ -159,6 +159,8 @@ sn_status sn_export_onnx(const sn_graph *g, const sn_onnx_export_options *opt, v
     if (o.opset < SN_ONNX_OPSET_MIN || o.opset > SN_ONNX_OPSET_MAX)
         return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "ONNX opset %d is outside %d..%d", o.opset,
                          SN_ONNX_OPSET_MIN, SN_ONNX_OPSET_MAX);
+    sn_status ms = sn__export_meta_check(&g->meta, true, err);
+    if (ms != SN_OK) return ms;
     sn__ow w = {.g = g, .opset = o.opset, .err = err};
     int *order = NULL, count = 0;
     sn_status s = sn_graph_topo_order(g, &order, &count, err);

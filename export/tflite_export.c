@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "export_util.h"
 #include "passes/pass.h"
 #include "tflite_export.h"
 
@@ -35,6 +36,8 @@ sn_status sn_export_tflite(const sn_graph *g, const sn_tflite_options *opt, void
         return sn_errorf(err, SN_ERR_INVALID_ARGUMENT,
                          "int8 quantization needs calibration "
                          "samples (--calibration DIR)");
+    sn_status ms = sn__export_meta_check(&g->meta, false, err);
+    if (ms != SN_OK) return ms;
     sn_graph *lg = NULL;
     sn_tfl_model m;
     bool have_model = false;

@@ -47,6 +47,10 @@ typedef struct sn_onnx_report {
     int initializers;
     int n_unsupported;
     sn_onnx_unsupported *unsupported; /* every node that cannot be converted */
+    /* Metadata the import left out, and why ("metadata 'sentinel.preprocess' ignored: ..."):
+     * an entry that does not validate never fails the import, it is dropped whole. */
+    int n_warnings;
+    char **warnings;
 } sn_onnx_report;
 
 void sn_onnx_report_free(sn_onnx_report *r);
@@ -55,8 +59,11 @@ void sn_onnx_report_free(sn_onnx_report *r);
 int sn_onnx_unsupported_format(const sn_onnx_unsupported *u, char *buf, size_t size);
 
 /* Import an ONNX model. On success *out is a new graph that has passed sn_graph_validate and
- * sn_graph_infer_shapes (it owns all its constant data); it is not optimised. `report` and `opt`
- * may be NULL. Errors: SN_ERR_FORMAT (malformed protobuf, bad tensors, dangling names),
+ * sn_graph_infer_shapes (it owns all its constant data); it is not optimised. The model's
+ * metadata_props become its metadata: "sentinel.labels" and "sentinel.preprocess" (as
+ * sn_export_onnx writes them, docs/export.md) its labels and preprocessing, other keys its
+ * properties; entries that do not validate are left out with a warning in the report. `report`
+ * and `opt` may be NULL. Errors: SN_ERR_FORMAT (malformed protobuf, bad tensors, dangling names),
  * SN_ERR_VERSION (opset outside 11..21), SN_ERR_UNSUPPORTED (see the report), SN_ERR_SHAPE
  * (shape contradictions), SN_ERR_IO (files). */
 sn_status sn_onnx_import_file(const char *path, const sn_onnx_options *opt, sn_graph **out,

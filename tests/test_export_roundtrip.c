@@ -2,9 +2,11 @@
  * test_export_roundtrip.c - ONNX export and import are inverse: a model imported from ONNX,
  * exported and imported again is the same graph (ops in order, attributes, tensor names,
  * shapes, dtypes and weight bytes), and exporting that again gives the same bytes - the round
- * trip reaches a fixed point after one import. Models: the zoo as built (Conv, BatchNorm,
- * activations...) and as optimised (FusedConv with residuals and activations, Gemm with a fused
- * activation and flatten_a, all written as standard ONNX ops), at several opsets. Also: the
+ * trip reaches a fixed point after one import; the metadata (labels, preprocessing,
+ * properties) comes back identical, and the zoo's own survives the first import. Models: the
+ * zoo as built (Conv, BatchNorm, activations...) and as optimised (FusedConv with residuals
+ * and activations, Gemm with a fused activation and flatten_a, all written as standard ONNX
+ * ops), at several opsets. Also: the
  * TFLite and ONNX exporters are deterministic and leave the caller's graph untouched.
  * Needs no Python: the importer is Sentinel's own. The ONNX parity suite's models (written by
  * onnx.helper and, when installed, torch.onnx: tests/onnx/make_models.py, the onnx_models CTest
@@ -116,6 +118,34 @@ static void graph_equal(const sn_graph *a, const sn_graph *b, const char *model)
     free(ob);
 }
 
+/* Labels and preprocessing identical, bit for bit; properties too - the same keys with the same
+ * values in the same order - except, when `source_props` is false, the two the importer records
+ * about the file it read (its opset and producer), which an export changes. */
+static void meta_equal(const sn_graph *a, const sn_graph *b, bool source_props, const char *model) {
+    const sn_metadata *x = &a->meta, *y = &b->meta;
+    cr_assert_eq(x->n_labels, y->n_labels, "%s: %d labels, then %d", model, x->n_labels,
+                 y->n_labels);
+    for (int i = 0; i < x->n_labels; i++)
+        cr_assert_str_eq(x->labels[i], y->labels[i], "%s: label %d", model, i);
+    const sn_preprocess *p = &x->preprocess, *q = &y->preprocess;
+    cr_assert(p->present == q->present && p->width == q->width && p->height == q->height &&
+                  p->resize_shorter == q->resize_shorter && p->resize == q->resize &&
+                  p->channels == q->channels && !memcmp(p->mean, q->mean, sizeof p->mean) &&
+                  !memcmp(p->std, q->std, sizeof p->std),
+              "%s: the preprocessing differs", model);
+    int i = 0, j = 0;
+    for (;; i++, j++) {
+        while (!source_props && i < x->n_props && !strncmp(x->prop_keys[i], "onnx.", 5)) i++;
+        while (!source_props && j < y->n_props && !strncmp(y->prop_keys[j], "onnx.", 5)) j++;
+        if (i == x->n_props || j == y->n_props) break;
+        cr_assert_str_eq(x->prop_keys[i], y->prop_keys[j], "%s: property %d", model, i);
+        cr_assert_str_eq(x->prop_values[i], y->prop_values[j], "%s: property '%s'", model,
+                         x->prop_keys[i]);
+    }
+    cr_assert(i == x->n_props && j == y->n_props, "%s: %d properties, then %d", model, x->n_props,
+              y->n_props);
+}
+
 static void export_bytes(const sn_graph *g, int opset, void **data, size_t *size) {
     sn_onnx_export_options o = SN_ONNX_EXPORT_OPTIONS_INIT;
     o.opset = opset;
@@ -150,6 +180,20 @@ static void round_trip(const char *name, bool optimize, int opset) {
     char model[128];
     snprintf(model, sizeof model, "%s%s (opset %d)", name, optimize ? " optimised" : "", opset);
     graph_equal(g1, g2, model);
+    meta_equal(g1, g2, true, model);
+    /* The zoo's own metadata (labels, ImageNet preprocessing, properties naming the model)
+     * survives the first import already; the importer only adds what it records. */
+    cr_assert_gt(g0->meta.n_labels, 0);
+    cr_assert(g0->meta.preprocess.present);
+    for (int i = 0; i < g0->meta.n_props; i++)
+        cr_assert_str_eq(g0->meta.prop_keys[i], g1->meta.prop_keys[i], "%s", model);
+    sn_graph *g0_props = NULL; /* g0 with g1's properties, to compare the rest */
+    cr_assert_eq(sn_graph_clone(g0, &g0_props), SN_OK);
+    for (int i = g0->meta.n_props; i < g1->meta.n_props; i++)
+        cr_assert_eq(sn_graph_set_prop(g0_props, g1->meta.prop_keys[i], g1->meta.prop_values[i]),
+                     SN_OK);
+    meta_equal(g0_props, g1, true, model);
+    sn_graph_destroy(g0_props);
     export_bytes(g2, opset, &b2, &s2);
     cr_assert(s1 == s2 && !memcmp(b1, b2, s1), "%s: the second export differs from the first",
               model);
@@ -242,11 +286,13 @@ Test(export_roundtrip, onnx_parity_models) {
                      err.message);
         sn_graph *g2 = import_bytes(b1, s1);
         graph_equal(g1, g2, e->d_name);
+        meta_equal(g1, g2, false, e->d_name);
         /* The importer records the source file's opset and producer as properties, which the
          * first export changes; from then on the bytes are a fixed point. */
         cr_assert_eq(sn_export_onnx(g2, &o, &b2, &s2, &err), SN_OK, "%s", err.message);
         sn_graph *g3 = import_bytes(b2, s2);
         graph_equal(g2, g3, e->d_name);
+        meta_equal(g2, g3, true, e->d_name);
         cr_assert_eq(sn_export_onnx(g3, &o, &b3, &s3, &err), SN_OK, "%s", err.message);
         cr_assert(s2 == s3 && !memcmp(b2, b3, s2), "%s: the third export differs", e->d_name);
         free(b1);

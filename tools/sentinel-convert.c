@@ -275,6 +275,8 @@ int main(int argc, char **argv) {
         }
         goto done;
     }
+    for (int i = 0; !o.quiet && i < rep.n_warnings; i++)
+        fprintf(stderr, PROG ": %s: warning: %s\n", o.model, rep.warnings[i]);
     int imported = live_nodes(g), labels = 0;
     if (!o.no_optimize && sn_graph_optimize(g, NULL, NULL, NULL, &err) != SN_OK) {
         fprintf(stderr, PROG ": %s: optimising: %s\n", o.model, err.message);
@@ -294,7 +296,7 @@ int main(int argc, char **argv) {
                (long long)rep.opset, rep.onnx_nodes, rep.folded_nodes, rep.initializers);
         printf("  -> %d Sentinel nodes", imported);
         if (!o.no_optimize) printf(", %d after optimisation", live_nodes(g));
-        if (labels) printf(", %d labels", labels);
+        if (g->meta.n_labels) printf(", %d labels", g->meta.n_labels);
         if (g->meta.preprocess.present) printf(", preprocessing %dx%d", g->meta.preprocess.width, g->meta.preprocess.height);
         printf("\n  -> %s (%lld bytes)\n", o.out, bytes);
     }

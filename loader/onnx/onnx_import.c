@@ -3,7 +3,7 @@
  * protobuf-c (after the nesting guard), check the IR version and opsets, define initializers and
  * graph inputs, convert the nodes in order through the op table, define the outputs, then either
  * refuse the model with the complete list of unsupported nodes or validate and shape-infer the
- * finished graph.
+ * finished graph and take over its metadata (onnx_meta.c).
  */
 #include <libgen.h>
 #include <stdio.h>
@@ -205,6 +205,7 @@ static sn_status sn__import_model(const Onnx__ModelProto *m, const char *base_di
     if (st == SN_OK && rep->n_unsupported) st = sn__ox_report_error(rep, err);
     if (st == SN_OK) st = sn_graph_validate(g, err);
     if (st == SN_OK) st = sn_graph_infer_shapes(g, err);
+    if (st == SN_OK) st = sn__ox_import_metadata(m, g, rep, err);
     if (st == SN_OK) {
         char buf[64];
         snprintf(buf, sizeof buf, "%lld", (long long)rep->opset);
@@ -256,6 +257,7 @@ sn_status sn_onnx_import_memory(const void *data, size_t size, const sn_onnx_opt
 sn_status sn_onnx_import_file(const char *path, const sn_onnx_options *opt, sn_graph **out,
                               sn_onnx_report *report, sn_error *err) {
     if (out) *out = NULL;
+    if (report) memset(report, 0, sizeof *report); /* also when the file cannot be read */
     if (!path || !out)
         return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "sn_onnx_import_file: NULL %s",
                          !path ? "path" : "out");

@@ -251,4 +251,10 @@ sn_status sn__ox_slice_params(sn__ox_ctx *c, int rank, const int64_t *din, int64
 /* Normalise a possibly negative axis for rank r; false when out of range. */
 bool sn__ox_norm_axis(int64_t *axis, int r);
 
+/* The model's metadata_props as g's labels, preprocessing and properties (onnx_meta.c), on the
+ * finished graph before the importer adds its own properties. Entries that do not validate
+ * become warnings in rep; only running out of memory fails. */
+sn_status sn__ox_import_metadata(const Onnx__ModelProto *m, sn_graph *g, sn_onnx_report *rep,
+                                 sn_error *err);
+
 #endif

@@ -1,8 +1,10 @@
 /*
  * onnx_report.c - the import report: every node Sentinel cannot convert (op, domain, node name,
  * opset, reason), and the one-message summary of that list an sn_error can hold. The full list
- * stays in the report, which sentinel-convert prints whole.
+ * stays in the report, which sentinel-convert prints whole. Also the warnings: metadata the
+ * import left out (onnx_meta.c).
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +21,22 @@ void sn_onnx_report_free(sn_onnx_report *r) {
         free(u->reason);
     }
     free(r->unsupported);
+    for (int i = 0; i < r->n_warnings; i++) free(r->warnings[i]);
+    free(r->warnings);
     memset(r, 0, sizeof *r);
+}
+
+sn_status sn__ox_report_warn(sn_onnx_report *r, const char *fmt, ...) {
+    char **w = realloc(r->warnings, sizeof *w * ((size_t)r->n_warnings + 1));
+    if (!w) return SN_ERR_OUT_OF_MEMORY;
+    r->warnings = w;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&w[r->n_warnings], fmt, ap);
+    va_end(ap);
+    if (n < 0) return SN_ERR_OUT_OF_MEMORY;
+    r->n_warnings++;
+    return SN_OK;
 }
 
 static char *sn__dup(const char *s) { return strdup(s ? s : ""); }
