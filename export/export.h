@@ -41,8 +41,17 @@ typedef enum sn_tflite_quant {
     SN_TFLITE_FLOAT = 0, /* float32 weights and activations */
     SN_TFLITE_FP16 = 1,  /* float16 weights, DEQUANTIZE'd to float32 when the model loads */
     SN_TFLITE_INT8 = 2   /* int8 weights (per channel) and activations (per tensor), int32
-                            biases; float input and output through QUANTIZE / DEQUANTIZE */
+                            biases (corrected for the weights' rounding); float input and
+                            output through QUANTIZE / DEQUANTIZE */
 } sn_tflite_quant;
+
+/* How int8 calibration picks each activation's range (the model's input and outputs always
+ * keep their min/max; see docs/export.md for measurements). */
+typedef enum sn_tflite_ranges {
+    SN_TFLITE_RANGES_MSE = 0,   /* the range minimising the squared int8 error over a histogram
+                                   of the calibration values: clips rare large values */
+    SN_TFLITE_RANGES_MINMAX = 1 /* the extremes seen (TFLite's converter): clips nothing seen */
+} sn_tflite_ranges;
 
 /* Options that can grow: start from SN_TFLITE_OPTIONS_INIT. */
 typedef struct sn_tflite_options {
@@ -50,9 +59,10 @@ typedef struct sn_tflite_options {
     sn_tflite_quant quant;
     const sn_calibration *calibration; /* required for SN_TFLITE_INT8 */
     int threads;                       /* CPU threads for calibration; 0 = all cores */
+    sn_tflite_ranges ranges;           /* SN_TFLITE_INT8: activation ranges */
 } sn_tflite_options;
 #define SN_TFLITE_OPTIONS_INIT                                                                     \
-    { sizeof(sn_tflite_options), SN_TFLITE_FLOAT, NULL, 0 }
+    { sizeof(sn_tflite_options), SN_TFLITE_FLOAT, NULL, 0, SN_TFLITE_RANGES_MSE }
 
 /* A TFLite FlatBuffer (malloc'ed; the caller frees). */
 sn_status sn_export_tflite(const sn_graph *g, const sn_tflite_options *opt, void **data,

@@ -32,6 +32,9 @@ sn_status sn_export_tflite(const sn_graph *g, const sn_tflite_options *opt, void
     if (o.quant != SN_TFLITE_FLOAT && o.quant != SN_TFLITE_FP16 && o.quant != SN_TFLITE_INT8)
         return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "TFLite export: unknown quantization %d",
                          (int)o.quant);
+    if (o.ranges != SN_TFLITE_RANGES_MSE && o.ranges != SN_TFLITE_RANGES_MINMAX)
+        return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "TFLite export: unknown int8 range "
+                         "choice %d", (int)o.ranges);
     if (o.quant == SN_TFLITE_INT8 && (!o.calibration || o.calibration->count < 1))
         return sn_errorf(err, SN_ERR_INVALID_ARGUMENT,
                          "int8 quantization needs calibration "
@@ -53,7 +56,7 @@ sn_status sn_export_tflite(const sn_graph *g, const sn_tflite_options *opt, void
     if ((s = sn__tfl_lower(&m, err)) != SN_OK) goto done;
     if (o.quant == SN_TFLITE_FP16) s = sn__tfl_quantize_fp16(&m, err);
     if (o.quant == SN_TFLITE_INT8) {
-        s = sn__tfl_calibrate(lg, o.calibration, o.threads, &ranges, err);
+        s = sn__tfl_calibrate(lg, o.calibration, o.threads, o.ranges, &ranges, err);
         if (s == SN_OK) s = sn__tfl_quantize_int8(&m, &ranges, err);
     }
     if (s == SN_OK) s = sn_tfl_model_write(&m, data, size, err);

@@ -150,6 +150,10 @@ Test(export_cli, usage_errors, .init = setup) {
         {"-o %s/x.tflite --quantize int4", "fp16 or int8"},
         {"-o %s/x.onnx --opset 22", "13..21"},
         {"-o %s/x.onnx --bogus", "unknown option"},
+        {"-o %s/x.tflite --calibration-ranges minmax", "only used with --quantize int8"},
+        {"-o %s/x.tflite --save-calibration c.npy", "only used with --quantize int8"},
+        {"-o %s/x.tflite --quantize int8 --calibration . --calibration-ranges p99",
+         "mse or minmax"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char args[4300];
@@ -252,6 +256,41 @@ Test(export_cli, onnx_input_and_sizes, .init = setup) {
                        "--calibration-max 2", exe, model, dir, npy);
     cr_assert(strstr(out, "2 sample(s)"), "%s", out);
     free(out);
+    /* Min/max ranges instead of the default MSE ones: another valid file (the check of its
+     * numbers is in the runtimes, test_export_zoo.c's measurements in docs/export.md). */
+    out = sn_export_sh(0, "'%s' '%s' -o '%s/q.minmax.tflite' --quantize int8 --calibration '%s' "
+                       "--calibration-max 2 --calibration-ranges minmax", exe, model, dir, npy);
+    free(out);
+    char mse_path[4400], minmax_path[4400];
+    snprintf(mse_path, sizeof mse_path, "%s/q.tflite", dir);
+    snprintf(minmax_path, sizeof minmax_path, "%s/q.minmax.tflite", dir);
+    size_t n_mse = 0, n_minmax = 0;
+    char *f_mse = sn_test_read_file(mse_path, &n_mse);
+    char *f_minmax = sn_test_read_file(minmax_path, &n_minmax);
+    cr_assert(f_mse && f_minmax && n_mse == n_minmax && memcmp(f_mse, f_minmax, n_mse),
+              "--calibration-ranges minmax wrote the same file as mse");
+    free(f_mse);
+    free(f_minmax);
+    /* --save-calibration writes the samples as calibration saw them: calibrating on that file
+     * gives the same model, byte for byte. */
+    char saved[4300];
+    snprintf(saved, sizeof saved, "%s/saved", dir);
+    cr_assert_eq(mkdir(saved, 0755), 0);
+    free(sn_export_sh(0, "'%s' '%s' -o '%s/q.a.tflite' --quantize int8 --calibration '%s' "
+                      "--calibration-max 2 --save-calibration '%s/cal.npy'", exe, model, dir, npy,
+                      saved));
+    out = sn_export_sh(0, "'%s' '%s' -o '%s/q.b.tflite' --quantize int8 --calibration '%s'", exe,
+                       model, dir, saved);
+    cr_assert(strstr(out, "2 sample(s)"), "%s", out);
+    free(out);
+    snprintf(mse_path, sizeof mse_path, "%s/q.a.tflite", dir);
+    snprintf(minmax_path, sizeof minmax_path, "%s/q.b.tflite", dir);
+    f_mse = sn_test_read_file(mse_path, &n_mse);
+    f_minmax = sn_test_read_file(minmax_path, &n_minmax);
+    cr_assert(f_mse && f_minmax && n_mse == n_minmax && !memcmp(f_mse, f_minmax, n_mse),
+              "calibrating on the saved samples gave another model");
+    free(f_mse);
+    free(f_minmax);
     /* int8 with a folder of .npy calibration tensors of the wrong shape: a precise refusal. */
     char cal[4200];
     snprintf(cal, sizeof cal, "%s/cal", dir);

@@ -3,7 +3,8 @@
  *
  *   sentinel-export MODEL -o OUT.onnx   [--opset 13..21]
  *   sentinel-export MODEL -o OUT.tflite [--quantize fp16|int8 --calibration DIR]
- *                   [--calibration-max N] [--no-optimize] [--threads N] [--quiet]
+ *                   [--calibration-max N] [--calibration-ranges mse|minmax]
+ *                   [--save-calibration FILE.npy] [--no-optimize] [--threads N] [--quiet]
  *
  * MODEL is a .sgraph file or an ONNX model (told apart by their bytes). The graph is optimised
  * first (folding BatchNorm, fusing bias/activation/residual epilogues) unless --no-optimize; the
@@ -24,6 +25,7 @@
 
 #include "export.h"
 #include "model.h"
+#include "npy.h"
 #include "onnx.h"
 #include "passes/pass.h"
 #include "sentinel.h"
@@ -31,8 +33,8 @@
 #define PROG "sentinel-export"
 
 typedef struct sn__args {
-    const char *model, *out, *calibration;
-    int opset, quant, threads, cal_max;
+    const char *model, *out, *calibration, *save_cal;
+    int opset, quant, threads, cal_max, ranges;
     bool no_optimize, quiet, onnx;
 } sn__args;
 
@@ -50,6 +52,10 @@ static void sn__usage(FILE *f) {
             "  --calibration DIR      images (.jpg/.png, preprocessed as the model says) or .npy\n"
             "                         tensors for int8 calibration\n"
             "  --calibration-max N    use at most N calibration samples (default 100)\n"
+            "  --calibration-ranges R int8 activation ranges: mse (default; the range with the\n"
+            "                         least squared int8 error) or minmax (the extremes seen)\n"
+            "  --save-calibration F   also write the calibration samples, preprocessed, to F\n"
+            "                         (.npy [N,C,H,W]; usable as --calibration input)\n"
             "  --no-optimize          export the graph as stored, without fusion passes\n"
             "  --threads N            CPU threads for calibration (default 0: all cores)\n"
             "  --quiet                print only errors\n"
@@ -84,7 +90,7 @@ static bool sn__ends_with(const char *s, const char *ext) {
 /* 0 to go on, else the exit status (help and version exit 0 through *done). */
 static int sn__parse(int argc, char **argv, sn__args *a, bool *done) {
     *a = (sn__args){.quant = SN_TFLITE_FLOAT, .cal_max = 100};
-    bool quant_given = false, opset_given = false;
+    bool quant_given = false, opset_given = false, ranges_given = false;
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
         if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
@@ -105,8 +111,14 @@ static int sn__parse(int argc, char **argv, sn__args *a, bool *done) {
             a->quiet = true;
             continue;
         }
-        static const char *const valued[] = {"-o",         "--output",      "--opset",
-                                             "--quantize", "--calibration", "--calibration-max",
+        static const char *const valued[] = {"-o",
+                                             "--output",
+                                             "--opset",
+                                             "--quantize",
+                                             "--calibration",
+                                             "--calibration-max",
+                                             "--calibration-ranges",
+                                             "--save-calibration",
                                              "--threads"};
         const char *name = NULL, *val = NULL;
         for (size_t k = 0; k < sizeof valued / sizeof *valued && !name; k++) {
@@ -145,6 +157,17 @@ static int sn__parse(int argc, char **argv, sn__args *a, bool *done) {
             quant_given = true;
         } else if (!strcmp(name, "--calibration")) {
             a->calibration = val;
+        } else if (!strcmp(name, "--save-calibration")) {
+            a->save_cal = val;
+        } else if (!strcmp(name, "--calibration-ranges")) {
+            if (!strcmp(val, "mse"))
+                a->ranges = SN_TFLITE_RANGES_MSE;
+            else if (!strcmp(val, "minmax"))
+                a->ranges = SN_TFLITE_RANGES_MINMAX;
+            else
+                return sn__usage_error("--calibration-ranges must be mse or minmax, not '%s'",
+                                       val);
+            ranges_given = true;
         } else if (!strcmp(name, "--calibration-max")) {
             if (!sn__int_arg(val, 1, 1000000, &a->cal_max))
                 return sn__usage_error("--calibration-max must be an integer in 1..1000000, "
@@ -168,11 +191,17 @@ static int sn__parse(int argc, char **argv, sn__args *a, bool *done) {
         return sn__usage_error("--quantize int8 needs --calibration DIR");
     if (a->quant != SN_TFLITE_INT8 && a->calibration)
         return sn__usage_error("--calibration is only used with --quantize int8");
+    if (a->quant != SN_TFLITE_INT8 && ranges_given)
+        return sn__usage_error("--calibration-ranges is only used with --quantize int8");
+    if (a->quant != SN_TFLITE_INT8 && a->save_cal)
+        return sn__usage_error("--save-calibration is only used with --quantize int8");
     return 0;
 }
 
-/* The model as a graph the caller owns; *keep holds what its weights may borrow. */
-static sn_status sn__load(const char *path, sn_graph **g, sn_model **keep, sn_error *err) {
+/* The model as a graph the caller owns; *keep holds what its weights may borrow. An ONNX
+ * model's import warnings (metadata left out) go to stderr unless quiet. */
+static sn_status sn__load(const char *path, bool quiet, sn_graph **g, sn_model **keep,
+                          sn_error *err) {
     *g = NULL;
     *keep = NULL;
     FILE *f = fopen(path, "rb");
@@ -191,6 +220,8 @@ static sn_status sn__load(const char *path, sn_graph **g, sn_model **keep, sn_er
                          path);
     sn_onnx_report rep = {0};
     sn_status s = sn_onnx_import_file(path, NULL, g, &rep, err);
+    for (int i = 0; s == SN_OK && !quiet && i < rep.n_warnings; i++)
+        fprintf(stderr, PROG ": %s: warning: %s\n", path, rep.warnings[i]);
     if (s == SN_ERR_UNSUPPORTED && rep.n_unsupported) {
         char line[512];
         fprintf(stderr, PROG ": %s: %d ONNX node(s) cannot be imported:\n", path,
@@ -201,6 +232,18 @@ static sn_status sn__load(const char *path, sn_graph **g, sn_model **keep, sn_er
         }
     }
     sn_onnx_report_free(&rep);
+    return s;
+}
+
+/* The calibration samples as one .npy [N, sample shape], written atomically. */
+static sn_status sn__save_calibration(const sn_graph *g, const sn_calibration *cal,
+                                      const char *path, sn_error *err) {
+    const sn_shape *in = &g->tensors[g->inputs[0]].shape;
+    int64_t dims[SN_MAX_RANK];
+    dims[0] = cal->count;
+    for (int i = 1; i < in->rank; i++) dims[i] = in->d[i];
+    sn_status s = sn_npy_write_file(path, cal->data, in->rank, dims, err);
+    if (s != SN_OK) sn_error_prefix(err, "--save-calibration %s", path);
     return s;
 }
 
@@ -215,12 +258,13 @@ int main(int argc, char **argv) {
     sn_calibration cal = {0};
     void *data = NULL;
     size_t size = 0;
-    sn_status s = sn__load(a.model, &g, &keep, &err);
+    sn_status s = sn__load(a.model, a.quiet, &g, &keep, &err);
     if (s == SN_OK && !a.no_optimize) s = sn_graph_optimize(g, NULL, NULL, NULL, &err);
     if (s == SN_OK && a.quant == SN_TFLITE_INT8) {
         s = sn_calibration_load_dir(g, a.calibration, a.cal_max, &cal, &err);
         if (s == SN_OK && !a.quiet)
             printf("calibrating on %d sample(s) from %s\n", cal.count, a.calibration);
+        if (s == SN_OK && a.save_cal) s = sn__save_calibration(g, &cal, a.save_cal, &err);
     }
     if (s == SN_OK) {
         if (a.onnx) {
@@ -232,6 +276,7 @@ int main(int argc, char **argv) {
             o.quant = (sn_tflite_quant)a.quant;
             o.calibration = &cal;
             o.threads = a.threads;
+            o.ranges = (sn_tflite_ranges)a.ranges;
             s = sn_export_tflite(g, &o, &data, &size, &err);
         }
     }
