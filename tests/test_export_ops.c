@@ -14,8 +14,9 @@
  * and HardSwish between their spellings. Graphs are exported as built (not optimised), so the
  * unfused ops are exported too; test_export_zoo.c covers optimised graphs.
  *
- * Then the ONNX parity suite's models, imported and exported again, against ONNX Runtime's
- * outputs for the originals. Refusals are tested in test_export_cli.c.
+ * A zoo model through sentinel-export at every opset 13..21. Then the ONNX parity suite's
+ * models, imported and exported again, against ONNX Runtime's outputs for the originals.
+ * Refusals are tested in test_export_cli.c.
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -28,7 +29,9 @@
 #include "export.h"
 #include "export_support.h"
 #include "onnx.h"
+#include "sgraph.h"
 #include "test_support.h"
+#include "zoo.h"
 
 #define N_EVAL 4
 #define N_CAL 32
@@ -325,6 +328,106 @@ Test(export_ops, all_cases_in_the_runtimes, .timeout = 600) {
         sn_graph_destroy(g);
     }
     sn_export_check(dir_ptrs, N_CASES);
+    if (!getenv("SN_EXPORT_KEEP")) sn_test_rmtree(root);
+    free(root);
+}
+
+/* Bias correction: a depthwise 3x3 convolution (9 weights per channel, as in MobileNets) on
+ * inputs far from zero (uniform in [1.5, 2.5]). Rounding a channel's weights shifts all its
+ * outputs by sum_k (q_k - w_k) * E[x] - here up to ~1% of the output's RMS (0.8-1.1% measured
+ * in the worst channel with the correction switched off) - which the exporter folds out of the
+ * bias from the calibration means. What remains of each channel's mean error, over 16 images
+ * x 16 x 16 positions, is averaged rounding noise (0.8-1.5e-4 of the RMS measured): the check
+ * allows 1e-3. */
+Test(export_ops, int8_bias_correction_removes_the_weight_rounding_shift, .timeout = 300) {
+    sn_export_python();
+    sn_rng rng;
+    sn_rng_seed(&rng, sn_test_fresh_seed("export_ops bias correction"));
+    mk m = {.rng = &rng, .c = 8};
+    cr_assert_eq(sn_graph_create(&m.g), SN_OK);
+    int64_t dims[4] = {SN_DIM_BATCH, m.c, 18, 18};
+    sn_shape s = sn_shape_make(4, dims);
+    int x;
+    cr_assert_eq(sn_graph_add_tensor(m.g, "input", SN_DTYPE_F32, &s, &x), SN_OK);
+    cr_assert_eq(sn_graph_add_input(m.g, x), SN_OK);
+    cr_assert_eq(sn_graph_add_output(m.g, conv(&m, x, m.c, m.c, 3, m.c, one2, zero4, one2)),
+                 SN_OK);
+    sn_error err = {0};
+    cr_assert_eq(sn_graph_validate(m.g, &err), SN_OK, "%s", err.message);
+    cr_assert_eq(sn_graph_infer_shapes(m.g, &err), SN_OK, "%s", err.message);
+    enum { N_X = 16, N_C = 64 };
+    size_t per = (size_t)(m.c * 18 * 18);
+    float *xs = malloc(sizeof(float) * per * N_X);
+    sn_calibration cal = {
+        .count = N_C, .sample_floats = per, .data = malloc(sizeof(float) * per * N_C)};
+    cr_assert(xs && cal.data);
+    sn_rng_fill(&rng, xs, per * N_X, 1.5f, 2.5f);
+    sn_rng_fill(&rng, cal.data, per * N_C, 1.5f, 2.5f);
+    char *dir = sn_test_mkdtemp();
+    cr_assert(dir);
+    sn_export_case_write(dir, m.g, xs, N_X,
+                         "{\"name\": \"depthwise on an offset input\", \"batched\": true, "
+                         "\"int8_channel_bias_max\": 1e-3}");
+    sn_tflite_options to = SN_TFLITE_OPTIONS_INIT;
+    to.quant = SN_TFLITE_INT8;
+    to.calibration = &cal;
+    to.threads = 2;
+    void *data = NULL;
+    size_t size = 0;
+    cr_assert_eq(sn_export_tflite(m.g, &to, &data, &size, &err), SN_OK, "%s", err.message);
+    write_bytes(dir, "model.int8.tflite", data, size);
+    const char *dirs[1] = {dir};
+    sn_export_check(dirs, 1);
+    free(xs);
+    sn_calibration_free(&cal);
+    sn_graph_destroy(m.g);
+    if (!getenv("SN_EXPORT_KEEP")) sn_test_rmtree(dir);
+    free(dir);
+}
+
+/* sentinel-export --opset N for every N in 13..21, on MobileNetV3-Small (HardSwish, which
+ * opset 13 spells as HardSigmoid and Mul, HardSigmoid, squeeze-excitation, dynamic batch): each
+ * file passes onnx.checker's full check, declares opset N and matches Sentinel in ONNX
+ * Runtime within 1e-4, and carries the labels and preprocessing. */
+Test(export_ops, zoo_model_at_every_opset_through_the_program, .timeout = 600) {
+    sn_export_python();
+    char *root = sn_test_mkdtemp();
+    cr_assert(root);
+    sn_error err = {0};
+    sn_graph *g = NULL;
+    cr_assert_eq(sn_zoo_build("mobilenetv3_small", sn_test_fresh_seed("export_ops opsets"), &g,
+                              &err),
+                 SN_OK, "%s", err.message);
+    char model[4300], ex[4096];
+    snprintf(ex, sizeof ex, "%s", sn_test_bin("sentinel-export"));
+    snprintf(model, sizeof model, "%s/model.sgraph", root);
+    cr_assert_eq(sn_sgraph_write_file(g, model, &err), SN_OK, "%s", err.message);
+    enum { N_OPSETS = SN_ONNX_OPSET_MAX - SN_ONNX_OPSET_MIN + 1 };
+    char dirs[N_OPSETS][4200];
+    const char *dir_ptrs[N_OPSETS];
+    size_t per = 3 * 224 * 224;
+    float *x = malloc(sizeof(float) * per * 2);
+    cr_assert(x);
+    sn_rng rng;
+    sn_rng_seed(&rng, sn_test_fresh_seed("export_ops opsets x"));
+    sn_rng_fill(&rng, x, per * 2, -2.0f, 2.0f);
+    for (int i = 0; i < N_OPSETS; i++) {
+        int opset = SN_ONNX_OPSET_MIN + i;
+        snprintf(dirs[i], sizeof dirs[i], "%s/opset%d", root, opset);
+        dir_ptrs[i] = dirs[i];
+        cr_assert_eq(mkdir(dirs[i], 0755), 0);
+        char json[256];
+        snprintf(json, sizeof json,
+                 "{\"name\": \"mobilenetv3_small opset %d\", \"batched\": true, \"opset\": %d, "
+                 "\"labels\": %d, \"preprocess\": true}",
+                 opset, opset, g->meta.n_labels);
+        sn_export_case_write(dirs[i], g, x, 2, json);
+        free(sn_export_sh(0, "'%s' '%s' -o '%s/model.onnx' --opset %d --quiet", ex, model, dirs[i],
+                          opset));
+    }
+    free(x);
+    sn_graph_destroy(g);
+    sn_export_check(dir_ptrs, N_OPSETS);
     if (!getenv("SN_EXPORT_KEEP")) sn_test_rmtree(root);
     free(root);
 }
