@@ -461,7 +461,9 @@ char *sn_shape_format(const sn_shape *s, bool batched, char *buf, size_t size) {
 
 size_t sn_bytes_for(sn_dtype t, int64_t numel, bool *overflow) {
     size_t es = sn_dtype_size(t);
-    if (numel < 0 || !es || (uint64_t)numel > SIZE_MAX / es) {
+    /* Byte counts are bounded by INT64_MAX, not SIZE_MAX: .sgraph records them as int64 and
+     * every check (shape inference, the reader, the writer) must agree on what fits. */
+    if (numel < 0 || !es || (uint64_t)numel > (uint64_t)INT64_MAX / es) {
         if (overflow) *overflow = true;
         return 0;
     }

@@ -185,7 +185,8 @@ sn_shape sn_shape_make(int rank, const int64_t *dims);
 /* Formats like "[N,3,224,224]" (batched) or "[64,3,7,7]" into buf; returns buf. */
 char *sn_shape_format(const sn_shape *s, bool batched, char *buf, size_t size);
 
-/* Bytes of a tensor at a given element count; 0 (and *overflow set) when it would overflow. */
+/* Bytes of a tensor at a given element count; 0 (and *overflow set) when the count is negative
+ * or the bytes would pass INT64_MAX (the largest size .sgraph can record). */
 size_t sn_bytes_for(sn_dtype t, int64_t numel, bool *overflow);
 
 #endif

@@ -275,12 +275,11 @@ sn_status sn_graph_infer_concrete(const sn_graph *g, int64_t batch, sn_shape *sh
             sh[t].rank = out[k].rank;
             memcpy(sh[t].d, out[k].d, sizeof sh[t].d);
             dt[t] = out[k].dtype;
-            /* The same bound the .sgraph reader applies: the byte count must fit an int64, or a
-             * graph that validates here could be written but never read back. */
+            /* sn_bytes_for's bound is the .sgraph reader's, so a graph that validates here can
+             * always be written and read back. */
             bool ovf = false;
-            int64_t numel = sn_shape_numel(&sh[t]);
-            size_t bytes = sn_bytes_for(dt[t], numel, &ovf);
-            if (numel < 0 || ovf || bytes > (uint64_t)INT64_MAX) {
+            sn_bytes_for(dt[t], sn_shape_numel(&sh[t]), &ovf);
+            if (ovf) {
                 st = sn_errorf(err, SN_ERR_SHAPE, "node '%s' (%s): output '%s' has an invalid or overflowing shape",
                                n->name, def->name, sn__tname(g, t));
                 goto done;

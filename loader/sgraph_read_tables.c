@@ -178,7 +178,7 @@ static sn_status sn__sg_tensor_record(sn__sg_reader *rd, uint32_t i) {
                            batched ? "set" : "clear", (long long)t->d[0]);
     bool overflow = false;
     size_t bytes = sn_bytes_for(t->dtype, numel, &overflow);
-    if (overflow || bytes > (uint64_t)INT64_MAX)
+    if (overflow)
         return sn__sg_fail(rd, SN_ERR_FORMAT, rec + SN_SG_T_DIMS,
                            "tensor %u '%s': %lld elements of %s overflow a byte count", i, nm,
                            (long long)numel, sn_dtype_name(t->dtype));
