@@ -182,6 +182,9 @@ RUN_SOURCE_LIST(RUN_SOURCE_DECLARE)
 
 /* source.c: the command line's inputs as one stream. */
 typedef struct run_sources run_sources;
+/* Whether name ends in ext (".npy"), in any case, with something before it: how sources
+ * claim their inputs by name. */
+int run_has_ext(const char *name, const char *ext);
 /* Opens every input in order; -1 (said why) when the run cannot start. */
 int run_sources_open(const run_context *ctx, run_sources **out);
 int run_sources_next(run_sources *s, run_item *item); /* 1 with an item, 0 at the end */

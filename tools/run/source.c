@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "run.h"
 
@@ -31,6 +32,11 @@ void run_item_free(run_item *it) {
     free(it->error);
     sn_image_free(&it->pixels);
     memset(it, 0, sizeof *it);
+}
+
+int run_has_ext(const char *name, const char *ext) {
+    size_t a = strlen(name), b = strlen(ext);
+    return a > b && !strcasecmp(name + a - b, ext);
 }
 
 void run_sources_usage(FILE *f, int inputs) {

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 #include "run.h"
@@ -23,13 +22,8 @@ typedef struct files_state {
     size_t n, cap, next;
 } files_state;
 
-static int has_ext(const char *name, const char *ext) {
-    size_t a = strlen(name), b = strlen(ext);
-    return a > b && !strcasecmp(name + a - b, ext);
-}
-
 static int is_image_name(const char *name) {
-    return has_ext(name, ".jpg") || has_ext(name, ".jpeg") || has_ext(name, ".png");
+    return run_has_ext(name, ".jpg") || run_has_ext(name, ".jpeg") || run_has_ext(name, ".png");
 }
 
 static int cmp_str(const void *a, const void *b) {
@@ -78,7 +72,7 @@ static void add_folder(files_state *s, const char *dir) {
     free(names);
 }
 
-static int files_claims(const char *arg) { return !has_ext(arg, ".npy"); }
+static int files_claims(const char *arg) { return !run_has_ext(arg, ".npy"); }
 
 static int files_open(const char *arg, const run_context *ctx, void **state) {
     files_state *s = run_xcalloc(1, sizeof *s);

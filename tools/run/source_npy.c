@@ -6,7 +6,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "npy.h"
 #include "run.h"
@@ -22,10 +21,7 @@ typedef struct npy_state {
     size_t sample_floats;
 } npy_state;
 
-static int npy_claims(const char *arg) {
-    size_t n = strlen(arg);
-    return n > 4 && !strcasecmp(arg + n - 4, ".npy");
-}
+static int npy_claims(const char *arg) { return run_has_ext(arg, ".npy"); }
 
 static int npy_open(const char *arg, const run_context *ctx, void **state) {
     const run_io *io = ctx->io;

@@ -18,7 +18,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "run.h"
 #include "video.h"
@@ -75,15 +74,10 @@ static int video_set_option(const char *name, const char *value, char *why, size
     return 0;
 }
 
-static int has_ext(const char *name, const char *ext) {
-    size_t a = strlen(name), b = strlen(ext);
-    return a > b && !strcasecmp(name + a - b, ext);
-}
-
 static int video_claims(const char *arg) {
     if (strstr(arg, "://") || !strncmp(arg, "/dev/video", 10)) return 1;
     for (int i = 0; VIDEO_EXTENSIONS[i]; i++)
-        if (has_ext(arg, VIDEO_EXTENSIONS[i])) return 1;
+        if (run_has_ext(arg, VIDEO_EXTENSIONS[i])) return 1;
     return 0;
 }
 
