@@ -1,6 +1,6 @@
 /*
  * export_util.h - pieces every exporter shares: the model metadata as text (labels one per line,
- * preprocessing and properties as JSON objects) and the atomic file write (export_file.c).
+ * preprocessing and properties as JSON objects).
  */
 #ifndef SN_EXPORT_UTIL_H
 #define SN_EXPORT_UTIL_H

@@ -1,21 +1,13 @@
 /*
  * sgraph_write_out.c - emitting a laid-out .sgraph (sgraph_write.c) into memory or into a file.
- *
- * A file is written as `<path>.tmp.XXXXXX` in the same directory, fsync'ed, then renamed over
- * `path` (rename is atomic within a file system), and the directory is fsync'ed so the new name
- * survives a crash. Any failure removes the temporary file: `path` is either the old file or
- * the complete new one, never a partial write.
+ * A file is written atomically (file_atomic.h): `path` is either the old file or the complete
+ * new one, never a partial write.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "error.h"
+#include "file_atomic.h"
 #include "sgraph.h"
 #include "sgraph_format.h"
 #include "sgraph_writer.h"
@@ -48,42 +40,19 @@ done:
     return s;
 }
 
-static int sn__sg_write_all(int fd, const void *p, uint64_t n) {
-    const uint8_t *b = p;
-    while (n) {
-        size_t chunk = n > (1u << 30) ? (1u << 30) : (size_t)n;
-        ssize_t w = write(fd, b, chunk);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        b += w;
-        n -= (uint64_t)w;
-    }
-    return 0;
-}
-
-static int sn__sg_write_plan(int fd, const sn__sg_plan *plan) {
+/* The laid-out file: head, then each weight after its zero padding. */
+static int sn__sg_write_plan(int fd, void *ctx) {
     static const uint8_t zeros[SN_SG_WEIGHT_ALIGN];
-    if (sn__sg_write_all(fd, plan->head, plan->w_off)) return -1;
+    const sn__sg_plan *plan = ctx;
+    if (sn__file_write_all(fd, plan->head, plan->w_off)) return -1;
     uint64_t at = plan->w_off;
     for (uint32_t k = 0; k < plan->n_w; k++) {
-        if (sn__sg_write_all(fd, zeros, plan->w[k].off - at) ||
-            sn__sg_write_all(fd, plan->w[k].data, plan->w[k].size))
+        if (sn__file_write_all(fd, zeros, plan->w[k].off - at) ||
+            sn__file_write_all(fd, plan->w[k].data, plan->w[k].size))
             return -1;
         at = plan->w[k].off + plan->w[k].size;
     }
     return 0;
-}
-
-/* Best effort: a file system that cannot fsync a directory still has the rename. */
-static void sn__sg_sync_dir(const char *path) {
-    char *copy = strdup(path);
-    if (!copy) return;
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-    free(copy);
 }
 
 sn_status sn_sgraph_write_file(const sn_graph *g, const char *path, sn_error *err) {
@@ -92,56 +61,7 @@ sn_status sn_sgraph_write_file(const sn_graph *g, const char *path, sn_error *er
     sn__sg_plan plan;
     sn_status s = sn__sg_plan_build(g, &plan, err);
     if (s != SN_OK) return s;
-    size_t len = strlen(path);
-    char *tmp = malloc(len + sizeof ".tmp.XXXXXX");
-    int fd = -1;
-    if (!tmp) {
-        s = sn_errorf(err, SN_ERR_OUT_OF_MEMORY, "sgraph write: out of memory");
-        goto done;
-    }
-    memcpy(tmp, path, len);
-    memcpy(tmp + len, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
-    fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        s = sn_errorf(err, SN_ERR_IO, "cannot create a temporary file beside '%s': %s", path,
-                      strerror(errno));
-        free(tmp);
-        tmp = NULL; /* nothing to remove */
-        goto done;
-    }
-    /* mkostemp makes the file 0600; a model is meant to be read by others, like other outputs. */
-    struct stat st;
-    mode_t mode = stat(path, &st) == 0 && S_ISREG(st.st_mode) ? st.st_mode & 07777 : 0644;
-    const char *step;
-    if (fchmod(fd, mode) != 0)
-        step = "chmod";
-    else if (sn__sg_write_plan(fd, &plan) != 0)
-        step = "write";
-    else if (fsync(fd) != 0)
-        step = "fsync";
-    else
-        step = NULL;
-    int e = errno;
-    if (close(fd) != 0 && !step) {
-        step = "close";
-        e = errno;
-    }
-    if (!step && rename(tmp, path) != 0) {
-        step = "rename";
-        e = errno;
-    }
-    if (step) {
-        s = sn_errorf(err, SN_ERR_IO, "writing '%s' (%s of %s): %s", path, step, tmp, strerror(e));
-        goto done;
-    }
-    free(tmp);
-    tmp = NULL;
-    sn__sg_sync_dir(path);
-done:
-    if (tmp) {
-        unlink(tmp);
-        free(tmp);
-    }
+    s = sn__file_write_atomic(path, sn__sg_write_plan, &plan, err);
     sn__sg_plan_free(&plan);
     return s;
 }
