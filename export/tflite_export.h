@@ -55,7 +55,4 @@ void sn__tfl_ranges_free(sn__tfl_ranges *r);
 sn_status sn__tfl_quantize_fp16(sn_tfl_model *m, sn_error *err);
 sn_status sn__tfl_quantize_int8(sn_tfl_model *m, const sn__tfl_ranges *r, sn_error *err);
 
-/* IEEE binary16 bits of a float, rounding to nearest even (overflow to infinity). */
-uint16_t sn__f32_to_f16(float f);
-
 #endif

@@ -6,34 +6,12 @@
  * float32. Parameters that are not weights (a MaxPool's -FLT_MAX padding, clip bounds) stay
  * float32: they are tiny, and -FLT_MAX has no float16 value.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "half.h"
 #include "tflite_export.h"
-
-uint16_t sn__f32_to_f16(float f) {
-    uint32_t x;
-    memcpy(&x, &f, 4);
-    uint32_t sign = (x >> 16) & 0x8000u, exp = (x >> 23) & 0xffu, man = x & 0x7fffffu;
-    if (exp == 0xffu) return (uint16_t)(sign | 0x7c00u | (man ? 0x200u : 0)); /* inf, NaN */
-    int32_t e = (int32_t)exp - 127 + 15;
-    if (e >= 31) return (uint16_t)(sign | 0x7c00u); /* overflow: infinity */
-    if (e <= 0) {
-        /* Subnormal half (or zero): shift the significand with its implicit bit, rounding to
-         * nearest even on the bits shifted out. */
-        if (e < -10) return (uint16_t)sign;
-        uint32_t m = man | 0x800000u;
-        int shift = 14 - e;
-        uint32_t half = m >> shift, rest = m & ((1u << shift) - 1), mid = 1u << (shift - 1);
-        if (rest > mid || (rest == mid && (half & 1u))) half++;
-        return (uint16_t)(sign | half);
-    }
-    uint32_t half = sign | ((uint32_t)e << 10) | (man >> 13), rest = man & 0x1fffu;
-    if (rest > 0x1000u || (rest == 0x1000u && (half & 1u))) half++; /* may carry into exp: ok */
-    return (uint16_t)half;
-}
 
 static bool sn__fp16_role(sn_tfl_role r) {
     return r == SN_TFL_ROLE_FILTER || r == SN_TFL_ROLE_DW_FILTER || r == SN_TFL_ROLE_BIAS ||
@@ -49,7 +27,7 @@ sn_status sn__tfl_quantize_fp16(sn_tfl_model *m, sn_error *err) {
         uint16_t *h = malloc(sizeof(uint16_t) * (n ? n : 1));
         if (!h) return sn_errorf(err, SN_ERR_OUT_OF_MEMORY, "out of memory converting to fp16");
         const float *f = t->data;
-        for (size_t i = 0; i < n; i++) h[i] = sn__f32_to_f16(f[i]);
+        for (size_t i = 0; i < n; i++) h[i] = sn_f32_to_f16(f[i]);
         free(t->data);
         t->data = h;
         t->nbytes = sizeof(uint16_t) * n;

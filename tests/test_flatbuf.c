@@ -6,7 +6,8 @@
  * reported instead of a corrupt buffer. A randomised test builds and checks many nested tables.
  * The TFLite files the builder makes are also read by LiteRT's own code in test_export_*.c.
  *
- * Also here: the float32 -> float16 rounding of fp16 export against the compiler's _Float16.
+ * Also here: the float32 -> float16 rounding of fp16 export (runtime/half.c) against the
+ * compiler's _Float16.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -14,8 +15,8 @@
 #include <string.h>
 
 #include "flatbuf.h"
+#include "half.h"
 #include "test_support.h"
-#include "tflite_export.h"
 
 /* --- an independent reader ---------------------------------------------------------------- */
 
@@ -289,7 +290,7 @@ static uint16_t ref_f16(float f) {
 }
 
 static void check_f16(float f) {
-    uint16_t got = sn__f32_to_f16(f), want = ref_f16(f);
+    uint16_t got = sn_f32_to_f16(f), want = ref_f16(f);
     if (isnan(f))
         cr_assert((got & 0x7c00u) == 0x7c00u && (got & 0x3ffu), "NaN must stay NaN: %04x", got);
     else

@@ -1,7 +1,7 @@
 /*
  * half.h - IEEE binary16 and bfloat16 conversions on the host, for uploading weights to an
- * engine with half storage (and for tests). Round to nearest even, like the GPU's cvt.rn;
- * overflow gives infinity, NaN stays NaN, subnormals are exact.
+ * engine with half storage and for fp16 TFLite export (and for tests). Round to nearest even,
+ * like the GPU's cvt.rn; overflow gives infinity, NaN stays NaN, subnormals are exact.
  */
 #ifndef SN_HALF_H
 #define SN_HALF_H
