@@ -1,11 +1,22 @@
 /*
- * export_util.h - pieces every exporter shares: the model metadata as text (labels one per line,
- * preprocessing and properties as JSON objects).
+ * export_util.h - pieces every exporter shares: how a node is refused (export_refuse.c), and the
+ * model metadata as text (export_meta.c: labels one per line, preprocessing and properties as
+ * JSON objects).
  */
 #ifndef SN_EXPORT_UTIL_H
 #define SN_EXPORT_UTIL_H
 
+#include <stdarg.h>
+
 #include "graph.h"
+
+/* The name messages give node ni: its own, or its first output's when it has none. */
+const char *sn__export_node_name(const sn_graph *g, int ni);
+/* SN_ERR_UNSUPPORTED with "node 'NAME' (Op): <reason>" for node ni, the form of every refusal. */
+sn_status sn__export_refuse(const sn_graph *g, int ni, sn_error *err, const char *fmt, ...)
+    SN_PRINTF(4, 5);
+sn_status sn__export_refusev(const sn_graph *g, int ni, sn_error *err, const char *fmt,
+                             va_list ap);
 
 /* SN_ERR_UNSUPPORTED for metadata the files cannot carry faithfully: a label with a line
  * break (labels are stored one per line), and, for ONNX, a property whose key begins

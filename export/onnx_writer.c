@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "export_util.h"
 #include "onnx_writer.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -261,16 +262,11 @@ const char *sn__ow_init_i64(sn__ow *w, const char *name, const int64_t *dims, in
 }
 
 sn_status sn__ow_refuse(sn__ow *w, int ni, const char *fmt, ...) {
-    char why[700];
+    if (w->status != SN_OK) return w->status; /* the first failure is the one reported */
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
+    w->status = sn__export_refusev(w->g, ni, w->err, fmt, ap);
     va_end(ap);
-    const sn_node *n = &w->g->nodes[ni];
-    if (w->status == SN_OK)
-        w->status = sn_errorf(w->err, SN_ERR_UNSUPPORTED, "node '%s' (%s): %s",
-                              n->name[0] ? n->name : w->g->tensors[n->outputs[0]].name,
-                              sn_op_name(n->op), why);
     return w->status;
 }
 

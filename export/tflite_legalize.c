@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "export_util.h"
 #include "ops/nn_op_util.h"
 #include "passes/pass_util.h"
 #include "tflite_export.h"
@@ -132,7 +133,7 @@ static sn_status sn__lg_fused(sn_graph *g, int ni, sn_error *err) {
     int z = n->op == SN_OP_FUSED_CONV && n->n_inputs > 3 ? n->inputs[3] : -1;
     if (act == SN_ACT_NONE && z < 0) return SN_OK;
     char name[200];
-    snprintf(name, sizeof name, "%s", n->name[0] ? n->name : g->tensors[n->outputs[0]].name);
+    snprintf(name, sizeof name, "%s", sn__export_node_name(g, ni));
     int out = n->outputs[0], x;
     s = sn__lg_detach_output(g, ni, ".conv", &x, err);
     if (s != SN_OK) return s;
@@ -181,7 +182,7 @@ static sn_status sn__lg_affine(sn_graph *g, int ni, sn_error *err) {
     const sn_node *n = &g->nodes[ni];
     int x = n->inputs[0], out = n->outputs[0], rank = g->tensors[x].shape.rank;
     char name[200];
-    snprintf(name, sizeof name, "%s", n->name[0] ? n->name : g->tensors[out].name);
+    snprintf(name, sizeof name, "%s", sn__export_node_name(g, ni));
     sn_status s = SN_OK;
     int c1, c2;
     if (n->op == SN_OP_DIV) {
@@ -237,10 +238,8 @@ sn_status sn__tfl_legalize(sn_graph *g, sn_error *err) {
     for (int i = 0; i < n0; i++)
         if (!g->nodes[i].dead &&
             sn_node_attr_int(&g->nodes[i], "layout", SN_LAYOUT_NCHW) != SN_LAYOUT_NCHW)
-            return sn_errorf(err, SN_ERR_UNSUPPORTED,
-                             "node '%s' (%s): NHWC-layout nodes are not exported; export the "
-                             "graph as it was before its layout was converted",
-                             g->nodes[i].name, sn_op_name(g->nodes[i].op));
+            return sn__export_refuse(g, i, err, "NHWC-layout nodes are not exported; export the "
+                                     "graph as it was before its layout was converted");
     for (int i = 0; i < n0 && s == SN_OK; i++) {
         if (g->nodes[i].dead) continue;
         switch (g->nodes[i].op) {
@@ -260,8 +259,7 @@ sn_status sn__tfl_legalize(sn_graph *g, sn_error *err) {
             sn__node_activation(&g->nodes[i], &act, &a, &b);
             int in = g->nodes[i].inputs[0], out = g->nodes[i].outputs[0];
             char name[200];
-            snprintf(name, sizeof name, "%s",
-                     g->nodes[i].name[0] ? g->nodes[i].name : g->tensors[out].name);
+            snprintf(name, sizeof name, "%s", sn__export_node_name(g, i));
             g->nodes[i].dead = true;
             g->tensors[out].producer = -1;
             s = sn__lg_act(g, name, act, a, b, in, out, err);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "export_util.h"
 #include "passes/pass_util.h"
 #include "tflite_lower.h"
 
@@ -20,15 +21,11 @@ const int sn__tfl_nhwc_perm[4] = {0, 2, 3, 1}; /* TFLite dim i <- Sentinel dim p
 const int sn__tfl_nchw_perm[4] = {0, 3, 1, 2}; /* NHWC -> NCHW for TRANSPOSE */
 
 sn_status sn__tfl_refuse(const sn_tfl_model *m, int ni, sn_error *err, const char *fmt, ...) {
-    char why[700];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
+    sn_status s = sn__export_refusev(m->g, ni, err, fmt, ap);
     va_end(ap);
-    const sn_node *n = &m->g->nodes[ni];
-    return sn_errorf(err, SN_ERR_UNSUPPORTED, "node '%s' (%s): %s",
-                     n->name[0] ? n->name : m->g->tensors[n->outputs[0]].name, sn_op_name(n->op),
-                     why);
+    return s;
 }
 
 bool sn__tfl_is_nhwc(const sn_graph *g, int t) {

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "export_util.h"
 #include "tflite_export.h"
 
 typedef struct sn__q {
@@ -251,9 +252,11 @@ static bool sn__q_float_io(const sn_tfl_model *m, int t) {
 sn_status sn__tfl_quantize_int8(sn_tfl_model *m, const sn__tfl_ranges *r, sn_error *err) {
     for (int i = 0; i < m->n_ops; i++)
         if (!sn__q_has_int8_kernel(m->ops[i].code)) {
-            const sn_node *n = m->ops[i].node >= 0 ? &m->g->nodes[m->ops[i].node] : NULL;
-            return sn_errorf(err, SN_ERR_UNSUPPORTED, "node '%s': TFLite has no int8 %s kernel",
-                             n ? n->name : "?", sn_tfl_op_name(m->ops[i].code));
+            const char *op = sn_tfl_op_name(m->ops[i].code);
+            return m->ops[i].node >= 0
+                       ? sn__export_refuse(m->g, m->ops[i].node, err, "TFLite has no int8 %s kernel",
+                                           op)
+                       : sn_errorf(err, SN_ERR_UNSUPPORTED, "TFLite has no int8 %s kernel", op);
         }
     sn_status s = sn__q_boundaries(m, err);
     if (s != SN_OK) return s;
