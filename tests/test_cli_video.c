@@ -243,6 +243,8 @@ Test(cli_video, usage_errors) {
     static const char *const bad[][2] = {
         {"--every 2 --fps 5", "--every and --fps cannot be combined"},
         {"--fps 4 --every 3", "--every and --fps cannot be combined"},
+        {"--every 1 --fps 5", "--every and --fps cannot be combined"},
+        {"--fps 5 --every 1", "--every and --fps cannot be combined"},
         {"--every 0", "--every must be an integer"},
         {"--every x", "--every must be an integer"},
         {"--fps 0", "--fps must be a number"},

@@ -24,6 +24,7 @@
 
 /* The source's settings, from its options. */
 static long g_every = 1;
+static int g_every_given; /* --every 1 and --fps are refused as any other --every and --fps */
 static double g_fps;
 static const char *g_camera;
 
@@ -45,12 +46,15 @@ static int video_set_option(const char *name, const char *value, char *why, size
             snprintf(why, size, "--every and --fps cannot be combined");
             return -1;
         }
-        if (run_parse_long(value, 1, 1000000000, &g_every) == 0) return 0;
+        if (run_parse_long(value, 1, 1000000000, &g_every) == 0) {
+            g_every_given = 1;
+            return 0;
+        }
         snprintf(why, size, "--every must be an integer in 1..1000000000, not '%s'", value);
         return -1;
     }
     if (!strcmp(name, "--fps")) {
-        if (g_every > 1) {
+        if (g_every_given) {
             snprintf(why, size, "--every and --fps cannot be combined");
             return -1;
         }
