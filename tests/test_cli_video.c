@@ -156,7 +156,8 @@ Test(cli_video, every_5_frames_and_times_in_jsonl) {
         snprintf(line, sizeof line, "%s frame %d at %.3f s\n", f.clip, 5 * i, 5 * i / 25.0);
         cr_assert(strstr(out, line), "no line '%s' in:\n%s", line, out);
     }
-    cr_assert(strstr(out, "5 inputs: all succeeded"), "%s", out);
+    /* One video: the summary counts its frames' results, not inputs. */
+    cr_assert(strstr(out, "5 results (5 video frames): all succeeded"), "%s", out);
     free(out);
     teardown(&f);
 }
@@ -204,6 +205,8 @@ Test(cli_video, bad_videos_among_good_inputs) {
     cr_assert(strstr(out, want), "%s", out);
     snprintf(want, sizeof want, "%s: cannot open: avformat_open_input: ", garbage);
     cr_assert(strstr(out, want), "%s", out);
+    /* A video that cannot be opened is one failed result, not a frame. */
+    cr_assert(strstr(out, "5 results (3 video frames): 3 succeeded, 2 failed"), "%s", out);
     /* In input order: frames 0, 3, 6 of the clip, then one error record per bad video. */
     record recs[16];
     int n = read_records(f.jsonl, recs, 16);
@@ -362,7 +365,6 @@ Test(cli_video, ctrl_c_on_a_stalled_stream_keeps_every_result) {
     cr_assert(WIFEXITED(status), "sentinel-run was killed by signal %d: %s",
               WIFSIGNALED(status) ? WTERMSIG(status) : 0, err);
     cr_assert_eq(WEXITSTATUS(status), 130, "Ctrl-C exits with 130: %s", err);
-    free(err);
     /* Every result shown is in the JSON Lines file, complete and in order. */
     record recs[128];
     int n = read_records(f.jsonl, recs, 128);
@@ -374,6 +376,11 @@ Test(cli_video, ctrl_c_on_a_stalled_stream_keeps_every_result) {
         cr_assert(fabs(recs[i].time - i / 25.0) < 1e-3);
         cr_assert(recs[i].has_top);
     }
+    char want[128];
+    snprintf(want, sizeof want, "interrupted: %d results (%d video frames) done (%d succeeded, "
+             "0 failed)", n, n, n);
+    cr_assert(strstr(err, want), "no '%s' in:\n%s", want, err);
+    free(err);
     teardown(&f);
 }
 

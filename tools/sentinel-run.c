@@ -137,14 +137,21 @@ int main(int argc, char **argv) {
     if (o.stats) run_print_stats(&r, wall);
     fflush(stdout);
     double rate = wall > 0 ? (double)w.ok / wall : 0.0;
+    /* What was counted: one result per input, except that a video gives one per frame. */
+    char done_what[96];
+    if (w.frames)
+        snprintf(done_what, sizeof done_what, "%zu results (%zu video frames)", r.n_items,
+                 w.frames);
+    else
+        snprintf(done_what, sizeof done_what, "%zu inputs", r.n_items);
     if (r.interrupted)
-        run_say("interrupted: %zu inputs done (%zu succeeded, %zu failed), the rest not run; "
-                "%.1f images/s", r.n_items, w.ok, w.failed, rate);
+        run_say("interrupted: %s done (%zu succeeded, %zu failed), the rest not run; "
+                "%.1f images/s", done_what, w.ok, w.failed, rate);
     else if (w.failed)
-        run_say("%zu inputs: %zu succeeded, %zu failed; %.1f images/s", r.n_items, w.ok,
-                w.failed, rate);
+        run_say("%s: %zu succeeded, %zu failed; %.1f images/s", done_what, w.ok, w.failed,
+                rate);
     else if (!o.quiet)
-        run_say("%zu inputs: all succeeded; %.1f images/s", r.n_items, rate);
+        run_say("%s: all succeeded; %.1f images/s", done_what, rate);
 
 done:
     if (w.jsonl) run_jsonl_close(w.jsonl, o.output, 0);

@@ -22,6 +22,7 @@ static void record_start(run_writers *w, const run_item *it, size_t index) {
 
 void run_write_item(run_writers *w, run_item *it, size_t index, const float *const *outputs) {
     const run_io *io = w->io;
+    if (it->kind == RUN_ITEM_FRAME) w->frames++;
     if (it->error) {
         w->failed++;
         if (w->jsonl) {

@@ -259,6 +259,7 @@ typedef struct run_writers {
     FILE *jsonl;
     run_name_set saved;
     size_t ok, failed;
+    size_t frames; /* of the items written, video frames (ok or failed) */
 } run_writers;
 /* outputs[k]: the item's own sample of output k (NULL for a failed item). */
 void run_write_item(run_writers *w, run_item *it, size_t index, const float *const *outputs);
