@@ -101,7 +101,6 @@ static const char *json_value(const char *p) {
     return json_number(p);
 }
 
-/* The decoded string value of "key" in one record (top level, first occurrence). */
 int sn_test_json_get_string(const char *rec, const char *key, char *buf, size_t size) {
     char pat[64];
     snprintf(pat, sizeof pat, "\"%s\":", key);
@@ -116,11 +115,16 @@ char **sn_test_jsonl_records(const char *path, int *count) {
     cr_assert(text, "cannot read %s", path);
     cr_assert(size > 0 && text[size - 1] == '\n', "%s does not end with a newline", path);
     char **recs = calloc(size + 1, sizeof *recs);
+    cr_assert(recs);
     int n = 0;
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    /* Split by hand, not with strtok, which would pass over an empty line. */
+    for (char *line = text, *nl; (nl = strchr(line, '\n')); line = nl + 1) {
+        *nl = '\0';
         const char *end = json_value(line);
-        cr_assert(end && line[0] == '{' && *ws(end) == '\0', "invalid JSON record: %s", line);
-        recs[n++] = strdup(line);
+        cr_assert(end && line[0] == '{' && *ws(end) == '\0', "%s: invalid JSON record %d: '%s'",
+                  path, n + 1, line);
+        recs[n] = strdup(line);
+        cr_assert(recs[n++]);
     }
     free(text);
     *count = n;
@@ -131,7 +135,6 @@ void sn_test_jsonl_free(char **recs, int n) {
     for (int i = 0; i < n; i++) free(recs[i]);
     free(recs);
 }
-
 
 int sn_test_json_get_number(const char *rec, const char *key, double *out) {
     char pat[64];
