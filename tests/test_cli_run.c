@@ -6,15 +6,14 @@
  * Every run is checked for a crash (a signal).
  */
 #include <criterion/criterion.h>
-#include <ctype.h>
 #include <dirent.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli_support.h"
 #include "graph.h"
 #include "jsonl.h"
 #include "npy.h"
@@ -27,57 +26,15 @@ typedef struct fixture {
     char model[4096], img[4096];
 } fixture;
 
-static int run(char **out, const char *fmt, ...) {
-    char cmd[16384];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int sig = 0;
-    int rc = sn_test_run(cmd, out, &sig);
-    cr_assert_eq(sig, 0, "'%s' died of signal %d:\n%s", cmd, sig, out ? *out : "");
-    return rc;
-}
-
 static void setup(fixture *f, int images) {
-    f->dir = sn_test_mkdtemp();
-    cr_assert(f->dir);
-    snprintf(f->model, sizeof f->model, "%s/m.sgraph", f->dir);
+    f->dir = sn_test_cli_workdir(f->model, sizeof f->model);
     snprintf(f->img, sizeof f->img, "%s/img", f->dir);
-    char *out = NULL;
-    int rc = run(&out, "'%s' seed-cnn -o '%s'", sn_test_bin("sentinel-zoo"), f->model);
-    cr_assert_eq(rc, 0, "sentinel-zoo: %s", out);
-    free(out);
-    if (images) {
-        rc = run(&out, "'%s' '%s' --count %d --seed 5", sn_test_bin("sentinel-mkimages"), f->img,
-                 images);
-        cr_assert_eq(rc, 0, "sentinel-mkimages: %s", out);
-        free(out);
-    }
+    if (images) sn_test_cli_mkimages(f->img, images, 5, NULL);
 }
 
 static void teardown(fixture *f) {
     sn_test_rmtree(f->dir);
     free(f->dir);
-}
-
-/* The path of the generated image whose name starts with prefix ("004-"). */
-static void image_path(const fixture *f, const char *prefix, char *buf, size_t size) {
-    DIR *d = opendir(f->img);
-    cr_assert(d, "no %s", f->img);
-    struct dirent *e;
-    buf[0] = '\0';
-    while ((e = readdir(d)))
-        if (!strncmp(e->d_name, prefix, strlen(prefix)))
-            cr_assert_lt(snprintf(buf, size, "%s/%s", f->img, e->d_name), (int)size);
-    closedir(d);
-    cr_assert(buf[0], "no image %s* in %s", prefix, f->img);
-}
-
-static int count_of(const char *s, const char *needle) {
-    int n = 0;
-    for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle)) n++;
-    return n;
 }
 
 /* --- tests ------------------------------------------------------------------------------- */
@@ -86,10 +43,10 @@ Test(cli_run, top_k_lines_for_every_image) {
     fixture f;
     setup(&f, 9);
     char *out = NULL;
-    int rc = run(&out, "'%s' '%s' '%s' --top 3 --device cpu", sn_test_bin("sentinel-run"),
-                 f.model, f.img);
+    int rc = sn_test_cli_run(&out, "'%s' '%s' '%s' --top 3 --device cpu",
+                             sn_test_bin("sentinel-run"), f.model, f.img);
     cr_assert_eq(rc, 0, "%s", out);
-    cr_assert_eq(count_of(out, f.img), 9, "%s", out);
+    cr_assert_eq(sn_test_count_of(out, f.img), 9, "%s", out);
     /* Each image line is followed by 3 score lines, highest first, labels from metadata. */
     for (char *p = strstr(out, f.img); p; p = strstr(p + 1, f.img)) {
         char *line = strchr(p, '\n');
@@ -132,8 +89,9 @@ Test(cli_run, jsonl_save_npy_and_npy_inputs) {
     cr_assert_eq(sn_npy_write_file(single, x + sample, 3, bd + 1, &err), SN_OK);
 
     char *out = NULL;
-    int rc = run(&out, "'%s' '%s' '%s' '%s' '%s' -o '%s' --save-npy '%s' --batch 3 --quiet",
-                 sn_test_bin("sentinel-run"), f.model, f.img, batch, single, jsonl, npydir);
+    int rc =
+        sn_test_cli_run(&out, "'%s' '%s' '%s' '%s' '%s' -o '%s' --save-npy '%s' --batch 3 --quiet",
+                        sn_test_bin("sentinel-run"), f.model, f.img, batch, single, jsonl, npydir);
     cr_assert_eq(rc, 0, "%s", out);
     cr_assert_eq(out[0], '\0', "--quiet printed: %s", out);
     free(out);
@@ -144,11 +102,12 @@ Test(cli_run, jsonl_save_npy_and_npy_inputs) {
     char top_b1[256] = "", top_s[256] = "";
     for (int i = 0; i < n; i++) {
         char input[4200], want_index[32];
-        cr_assert_eq(sn_test_json_get_string(recs[i], "input", input, sizeof input), 0, "%s", recs[i]);
+        cr_assert_eq(sn_test_json_get_string(recs[i], "input", input, sizeof input), 0, "%s",
+                     recs[i]);
         snprintf(want_index, sizeof want_index, "\"index\":%d,", i);
         cr_assert(strstr(recs[i], want_index), "record %d: %s", i, recs[i]);
         cr_assert(strstr(recs[i], "\"scores\":\"softmax\""), "%s", recs[i]);
-        cr_assert_eq(count_of(recs[i], "\"class\":"), 5, "%s", recs[i]);
+        cr_assert_eq(sn_test_count_of(recs[i], "\"class\":"), 5, "%s", recs[i]);
         const char *top = strstr(recs[i], "\"top\":");
         if (i == 6) snprintf(top_b1, sizeof top_b1, "%.120s", top);
         if (i == 8) snprintf(top_s, sizeof top_s, "%.120s", top);
@@ -197,8 +156,8 @@ Test(cli_run, random_inputs_with_stats) {
     fixture f;
     setup(&f, 0);
     char *out = NULL, *again = NULL;
-    int rc = run(&out, "'%s' '%s' --random 10 --batch 4 --seed 7 --stats --top 2",
-                 sn_test_bin("sentinel-run"), f.model);
+    int rc = sn_test_cli_run(&out, "'%s' '%s' --random 10 --batch 4 --seed 7 --stats --top 2",
+                             sn_test_bin("sentinel-run"), f.model);
     cr_assert_eq(rc, 0, "%s", out);
     cr_assert(strstr(out, "random:0\n") && strstr(out, "random:9\n"), "%s", out);
     cr_assert(strstr(out, "10 images in 3 batches"), "%s", out);
@@ -212,8 +171,8 @@ Test(cli_run, random_inputs_with_stats) {
     cr_assert(strstr(out, "activations") && strstr(out, "weights") && strstr(out, "max RSS"),
               "%s", out);
     /* Seeded: the same seed gives the same classes, whatever the batch size. */
-    rc = run(&again, "'%s' '%s' --random 10 --batch 1 --seed 7 --top 2 --device cpu",
-             sn_test_bin("sentinel-run"), f.model);
+    rc = sn_test_cli_run(&again, "'%s' '%s' --random 10 --batch 1 --seed 7 --top 2 --device cpu",
+                         sn_test_bin("sentinel-run"), f.model);
     cr_assert_eq(rc, 0, "%s", again);
     for (int i = 0; i < 10; i++) {
         char name[32];
@@ -254,7 +213,7 @@ Test(cli_run, bad_images_are_skipped_and_named) {
     uint8_t noise[777];
     for (size_t i = 0; i < sizeof noise; i++) noise[i] = (uint8_t)sn_rng_u64(&r);
     cr_assert_eq(sn_test_write_file(p1, noise, sizeof noise), 0);
-    image_path(&f, "000-", src, sizeof src);
+    sn_test_cli_image_path(f.img, "000-", src, sizeof src);
     size_t size;
     uint8_t *jpg = sn_test_read_file(src, &size);
     cr_assert(jpg, "no %s", src);
@@ -265,7 +224,7 @@ Test(cli_run, bad_images_are_skipped_and_named) {
         }
     cr_assert_eq(sn_test_write_file(p2, jpg, size), 0);
     free(jpg);
-    image_path(&f, "004-", src, sizeof src);
+    sn_test_cli_image_path(f.img, "004-", src, sizeof src);
     write_prefix(src, p3, 200);
     /* A PNG header declaring 100000x100000. */
     static const uint8_t huge[] = {0x89, 'P',  'N',  'G',  '\r', '\n', 0x1a, '\n', 0,    0,
@@ -276,8 +235,8 @@ Test(cli_run, bad_images_are_skipped_and_named) {
     cr_assert_eq(sn_test_write_file(p4, huge, sizeof huge), 0);
 
     char *out = NULL;
-    int rc = run(&out, "'%s' '%s' '%s' -o '%s' --top 1", sn_test_bin("sentinel-run"), f.model,
-                 f.img, jsonl);
+    int rc = sn_test_cli_run(&out, "'%s' '%s' '%s' -o '%s' --top 1", sn_test_bin("sentinel-run"),
+                             f.model, f.img, jsonl);
     cr_assert_eq(rc, 1, "%s", out);
     cr_assert(strstr(out, "noise.jpg: unsupported format"), "%s", out);
     cr_assert(strstr(out, "badsof.jpg: corrupt JPEG"), "%s", out);
@@ -305,15 +264,15 @@ Test(cli_run, names_are_escaped_in_json) {
     char odd[4200], src[4200], jsonl[4200], *out = NULL;
     /* A quote, a backslash, a tab and a non-ASCII letter in one file name. */
     snprintf(odd, sizeof odd, "%s/we\"ird\\n\tame\xc3\xa9.png", f.dir);
-    image_path(&f, "004-", src, sizeof src);
+    sn_test_cli_image_path(f.img, "004-", src, sizeof src);
     size_t size;
     char *b = sn_test_read_file(src, &size);
     cr_assert(b, "cannot read %s", src);
     cr_assert_eq(sn_test_write_file(odd, b, size), 0);
     free(b);
     snprintf(jsonl, sizeof jsonl, "%s/o.jsonl", f.dir);
-    int rc = run(&out, "'%s' '%s' '%s' -o '%s' --quiet", sn_test_bin("sentinel-run"), f.model,
-                 odd, jsonl);
+    int rc = sn_test_cli_run(&out, "'%s' '%s' '%s' -o '%s' --quiet", sn_test_bin("sentinel-run"),
+                             f.model, odd, jsonl);
     cr_assert_eq(rc, 0, "%s", out);
     free(out);
     int n;
@@ -330,7 +289,7 @@ Test(cli_run, bad_arguments_exit_2) {
     fixture f;
     setup(&f, 1);
     char notmodel[4200];
-    image_path(&f, "000-", notmodel, sizeof notmodel);
+    sn_test_cli_image_path(f.img, "000-", notmodel, sizeof notmodel);
     struct {
         const char *args, *needle;
     } cases[] = {
@@ -367,22 +326,23 @@ Test(cli_run, bad_arguments_exit_2) {
                 args[n] = *p, args[n + 1] = '\0';
         }
         char *out = NULL;
-        int rc = run(&out, "'%s' %s", sn_test_bin("sentinel-run"), args);
+        int rc = sn_test_cli_run(&out, "'%s' %s", sn_test_bin("sentinel-run"), args);
         cr_assert_eq(rc, 2, "'%s' exited %d:\n%s", cases[i].args, rc, out);
         cr_assert(strstr(out, cases[i].needle), "'%s': no '%s' in:\n%s", cases[i].args,
                   cases[i].needle, out);
         free(out);
     }
     char *out = NULL;
-    cr_assert_eq(run(&out, "'%s' --help", sn_test_bin("sentinel-run")), 0);
+    cr_assert_eq(sn_test_cli_run(&out, "'%s' --help", sn_test_bin("sentinel-run")), 0);
     cr_assert(strstr(out, "usage: sentinel-run"), "%s", out);
     free(out);
-    cr_assert_eq(run(&out, "'%s' --version", sn_test_bin("sentinel-run")), 0);
+    cr_assert_eq(sn_test_cli_run(&out, "'%s' --version", sn_test_bin("sentinel-run")), 0);
     cr_assert(strstr(out, sn_version_string()), "%s", out);
     free(out);
     /* --output into a missing folder: refused before running, nothing written. */
-    cr_assert_eq(run(&out, "'%s' '%s' '%s' -o '%s/no/o.jsonl'", sn_test_bin("sentinel-run"),
-                     f.model, f.img, f.dir), 2);
+    cr_assert_eq(sn_test_cli_run(&out, "'%s' '%s' '%s' -o '%s/no/o.jsonl'",
+                                 sn_test_bin("sentinel-run"), f.model, f.img, f.dir),
+                 2);
     cr_assert(strstr(out, "cannot write"), "%s", out);
     free(out);
     teardown(&f);
@@ -396,16 +356,17 @@ Test(cli_run, device_gpu_fails_clearly_without_a_gpu) {
     fixture f;
     setup(&f, 1);
     char *out = NULL;
-    int rc = run(&out, "'%s' '%s' '%s' --device gpu", sn_test_bin("sentinel-run"), f.model,
-                 f.img);
+    int rc = sn_test_cli_run(&out, "'%s' '%s' '%s' --device gpu", sn_test_bin("sentinel-run"),
+                             f.model, f.img);
     cr_assert_neq(rc, 0, "%s", out);
     cr_assert(strstr(out, "GPU"), "%s", out);
     cr_assert(strstr(out, perr.message), "the reason '%s' is not in:\n%s", perr.message, out);
     free(out);
     /* auto falls back to the CPU and says so in exactly one line. */
-    rc = run(&out, "'%s' '%s' '%s' --device auto", sn_test_bin("sentinel-run"), f.model, f.img);
+    rc = sn_test_cli_run(&out, "'%s' '%s' '%s' --device auto", sn_test_bin("sentinel-run"), f.model,
+                         f.img);
     cr_assert_eq(rc, 0, "%s", out);
-    cr_assert_eq(count_of(out, "running on the CPU"), 1, "%s", out);
+    cr_assert_eq(sn_test_count_of(out, "running on the CPU"), 1, "%s", out);
     free(out);
     teardown(&f);
 }
@@ -449,12 +410,12 @@ Test(cli_run, probabilities_and_tensor_summaries) {
     snprintf(saved, sizeof saved, "%s/saved", f.dir);
     write_two_output_model(model);
     char *out = NULL;
-    int rc = run(&out, "'%s' '%s' '%s' -o '%s' --save-npy '%s'", sn_test_bin("sentinel-run"),
-                 model, f.img, jsonl, saved);
+    int rc = sn_test_cli_run(&out, "'%s' '%s' '%s' -o '%s' --save-npy '%s'",
+                             sn_test_bin("sentinel-run"), model, f.img, jsonl, saved);
     cr_assert_eq(rc, 0, "%s", out);
     /* No labels in the model: class indices; --top 5 of 3 classes shows 3. */
-    cr_assert_eq(count_of(out, "  class "), 9, "%s", out);
-    cr_assert_eq(count_of(out, "shape [1,3,8,8]"), 3, "%s", out);
+    cr_assert_eq(sn_test_count_of(out, "  class "), 9, "%s", out);
+    cr_assert_eq(sn_test_count_of(out, "shape [1,3,8,8]"), 3, "%s", out);
     free(out);
     int n;
     char **recs = sn_test_jsonl_records(jsonl, &n);
@@ -463,7 +424,7 @@ Test(cli_run, probabilities_and_tensor_summaries) {
         cr_assert(strstr(recs[i], "\"outputs\":[{\"name\":\"probs\",\"top\":["), "%s", recs[i]);
         cr_assert(strstr(recs[i], "\"scores\":\"probabilities\""), "%s", recs[i]);
         cr_assert(!strstr(recs[i], "\"label\""), "%s", recs[i]);
-        cr_assert_eq(count_of(recs[i], "\"class\":"), 3, "%s", recs[i]);
+        cr_assert_eq(sn_test_count_of(recs[i], "\"class\":"), 3, "%s", recs[i]);
         const char *feat = strstr(recs[i], "{\"name\":\"feature\",\"shape\":[1,3,8,8],\"min\":");
         cr_assert(feat, "%s", recs[i]);
         double mn, mx, mean;
@@ -531,7 +492,8 @@ Test(cli_run, vector_model_takes_npy_and_random_not_images) {
     int64_t one[1] = {4}, two[2] = {2, 4}, wrong[1] = {5};
     cr_assert_eq(sn_npy_write_file(good, v, 1, one, &err), SN_OK);
     char *out = NULL;
-    int rc = run(&out, "'%s' '%s' '%s' --top 2", sn_test_bin("sentinel-run"), model, good);
+    int rc =
+        sn_test_cli_run(&out, "'%s' '%s' '%s' --top 2", sn_test_bin("sentinel-run"), model, good);
     cr_assert_eq(rc, 0, "%s", out);
     double p1, p2;
     int c1, c2;
@@ -545,8 +507,8 @@ Test(cli_run, vector_model_takes_npy_and_random_not_images) {
     /* A batch file, a wrong shape, and random samples. */
     cr_assert_eq(sn_npy_write_file(good, v, 2, two, &err), SN_OK);
     cr_assert_eq(sn_npy_write_file(bad, v, 1, wrong, &err), SN_OK);
-    rc = run(&out, "'%s' '%s' '%s' '%s' --random 2", sn_test_bin("sentinel-run"), model, good,
-             bad);
+    rc = sn_test_cli_run(&out, "'%s' '%s' '%s' '%s' --random 2", sn_test_bin("sentinel-run"), model,
+                         good, bad);
     cr_assert_eq(rc, 1, "%s", out);
     cr_assert(strstr(out, "good.npy[0]\n") && strstr(out, "good.npy[1]\n"), "%s", out);
     cr_assert(strstr(out, "random:1\n"), "%s", out);
@@ -554,7 +516,7 @@ Test(cli_run, vector_model_takes_npy_and_random_not_images) {
     cr_assert(strstr(out, "5 inputs: 4 succeeded, 1 failed"), "%s", out);
     free(out);
     /* Images cannot feed it: a usage error, said before anything runs. */
-    rc = run(&out, "'%s' '%s' '%s'", sn_test_bin("sentinel-run"), model, f.img);
+    rc = sn_test_cli_run(&out, "'%s' '%s' '%s'", sn_test_bin("sentinel-run"), model, f.img);
     cr_assert_eq(rc, 2, "%s", out);
     cr_assert(strstr(out, "is not a 3-channel image"), "%s", out);
     free(out);

@@ -14,7 +14,6 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "cli_support.h"
 #include "jsonl.h"
 #include "test_support.h"
 
@@ -32,45 +32,17 @@ typedef struct fixture {
     char model[4096], img[4096];
 } fixture;
 
-static int run(char **out, const char *fmt, ...) {
-    char cmd[16384];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int sig = 0;
-    int rc = sn_test_run(cmd, out, &sig);
-    cr_assert_eq(sig, 0, "'%s' died of signal %d:\n%s", cmd, sig, out ? *out : "");
-    return rc;
-}
-
 /* A seed-cnn model (224x224 input, shorter side to 256) and `images` generated images of
  * every kind, `size` WxH or the generator's own sizes when NULL. */
 static void setup(fixture *f, int images, const char *size) {
-    f->dir = sn_test_mkdtemp();
-    cr_assert(f->dir);
-    snprintf(f->model, sizeof f->model, "%s/m.sgraph", f->dir);
+    f->dir = sn_test_cli_workdir(f->model, sizeof f->model);
     snprintf(f->img, sizeof f->img, "%s/img", f->dir);
-    char *out = NULL;
-    int rc = run(&out, "'%s' seed-cnn -o '%s'", sn_test_bin("sentinel-zoo"), f->model);
-    cr_assert_eq(rc, 0, "sentinel-zoo: %s", out);
-    free(out);
-    rc = run(&out, "'%s' '%s' --count %d --seed %llu %s%s", sn_test_bin("sentinel-mkimages"),
-             f->img, images, (unsigned long long)(sn_test_fresh_seed("cli_input_images") % 1000),
-             size ? "--size " : "", size ? size : "");
-    cr_assert_eq(rc, 0, "sentinel-mkimages: %s", out);
-    free(out);
+    sn_test_cli_mkimages(f->img, images, sn_test_fresh_seed("cli_input_images") % 1000, size);
 }
 
 static void teardown(fixture *f) {
     sn_test_rmtree(f->dir);
     free(f->dir);
-}
-
-static int count_of(const char *s, const char *needle) {
-    int n = 0;
-    for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle)) n++;
-    return n;
 }
 
 static int cmp_str(const void *a, const void *b) {
@@ -105,18 +77,6 @@ static char **listing(const char *dir, int *n) {
 static void free_listing(char **names, int n) {
     for (int i = 0; i < n; i++) free(names[i]);
     free(names);
-}
-
-/* The first generated file whose name starts with prefix. */
-static void image_path(const fixture *f, const char *prefix, char *buf, size_t size) {
-    int n;
-    char **names = listing(f->img, &n);
-    buf[0] = '\0';
-    for (int i = 0; i < n && !buf[0]; i++)
-        if (!strncmp(strrchr(names[i], '/') + 1, prefix, strlen(prefix)))
-            snprintf(buf, size, "%s", names[i]);
-    free_listing(names, n);
-    cr_assert(buf[0], "no image %s* in %s", prefix, f->img);
 }
 
 static void put_be32(uint8_t *p, uint32_t v) {
@@ -154,7 +114,7 @@ static int write_bad_files(const fixture *f, bad_file *bad) {
     cr_assert_eq(sn_test_write_file(path, "", 0), 0);
     bad[n++] = (bad_file){"b-empty.jpg", "the file is empty"};
 
-    image_path(f, "000-", src, sizeof src); /* a baseline JPEG */
+    sn_test_cli_image_path(f->img, "000-", src, sizeof src); /* a baseline JPEG */
     uint8_t *jpg = sn_test_read_file(src, &size);
     cr_assert(jpg && size > 200);
     snprintf(path, sizeof path, "%s/b-cut.jpg", f->img);
@@ -170,7 +130,7 @@ static int write_bad_files(const fixture *f, bad_file *bad) {
     bad[n++] = (bad_file){"b-corrupt.jpg", "corrupt JPEG"};
     free(jpg);
 
-    image_path(f, "004-", src, sizeof src); /* an RGB PNG */
+    sn_test_cli_image_path(f->img, "004-", src, sizeof src); /* an RGB PNG */
     uint8_t *png = sn_test_read_file(src, &size);
     cr_assert(png && size > 100);
     snprintf(path, sizeof path, "%s/b-cut.png", f->img);
@@ -212,8 +172,9 @@ Test(cli_run_input, bad_files_are_named_and_the_rest_run) {
     char jsonl[4200];
     snprintf(jsonl, sizeof jsonl, "%s/out.jsonl", f.dir);
     char *out = NULL;
-    int rc = run(&out, "'%s' '%s' '%s' -o '%s' --top 2 --batch 5 --decode-threads 3 --device cpu",
-                 sn_test_bin("sentinel-run"), f.model, f.img, jsonl);
+    int rc = sn_test_cli_run(
+        &out, "'%s' '%s' '%s' -o '%s' --top 2 --batch 5 --decode-threads 3 --device cpu",
+        sn_test_bin("sentinel-run"), f.model, f.img, jsonl);
     cr_assert_eq(rc, 1, "exit status %d:\n%s", rc, out);
     for (int i = 0; i < n_bad; i++) {
         char want[4600];
@@ -252,8 +213,8 @@ Test(cli_run_input, bad_files_are_named_and_the_rest_run) {
             cr_assert(strstr(recs[i], "\"top\":[{\"class\":"), "%s", recs[i]);
             char line[4300];
             snprintf(line, sizeof line, "%s\n", input);
-            cr_assert_eq(count_of(out, line), 1, "%s printed %d times", input,
-                         count_of(out, line));
+            cr_assert_eq(sn_test_count_of(out, line), 1, "%s printed %d times", input,
+                         sn_test_count_of(out, line));
         }
     }
     cr_assert_eq(good, 23);
@@ -264,14 +225,14 @@ Test(cli_run_input, bad_files_are_named_and_the_rest_run) {
     /* The pixel limit is ours to set: a good image over --max-pixels 100 is refused, and
      * passes the default. */
     char big[4200];
-    image_path(&f, "004-", big, sizeof big);
-    rc = run(&out, "'%s' '%s' '%s' --max-pixels 100 --quiet", sn_test_bin("sentinel-run"),
-             f.model, big);
+    sn_test_cli_image_path(f.img, "004-", big, sizeof big);
+    rc = sn_test_cli_run(&out, "'%s' '%s' '%s' --max-pixels 100 --quiet",
+                         sn_test_bin("sentinel-run"), f.model, big);
     cr_assert_eq(rc, 1, "%s", out);
     cr_assert(strstr(out, "over the 100-pixel limit (--max-pixels raises it)"), "%s", out);
     cr_assert(strstr(out, "1 inputs: 0 succeeded, 1 failed"), "%s", out);
     free(out);
-    rc = run(&out, "'%s' '%s' '%s' --quiet", sn_test_bin("sentinel-run"), f.model, big);
+    rc = sn_test_cli_run(&out, "'%s' '%s' '%s' --quiet", sn_test_bin("sentinel-run"), f.model, big);
     cr_assert_eq(rc, 0, "%s", out);
     free(out);
     teardown(&f);
@@ -314,8 +275,8 @@ Test(cli_run_input, results_do_not_depend_on_threads_or_batch) {
     for (int r = 0; r < 4; r++) {
         snprintf(j[r], sizeof j[r], "%s/o%d.jsonl", f.dir, r);
         char *out = NULL;
-        int rc = run(&out, "'%s' '%s' '%s' -o '%s' --top 3 --quiet --device cpu %s",
-                     sn_test_bin("sentinel-run"), f.model, f.img, j[r], args[r]);
+        int rc = sn_test_cli_run(&out, "'%s' '%s' '%s' -o '%s' --top 3 --quiet --device cpu %s",
+                                 sn_test_bin("sentinel-run"), f.model, f.img, j[r], args[r]);
         cr_assert_eq(rc, 0, "%s: %s", args[r], out);
         free(out);
     }
@@ -352,8 +313,9 @@ Test(cli_run_input, stats_show_decoding_and_idle_share) {
     fixture f;
     setup(&f, 10, "500x400");
     char *out = NULL;
-    int rc = run(&out, "'%s' '%s' '%s' --stats --quiet --batch 4 --decode-threads 2 --device cpu",
-                 sn_test_bin("sentinel-run"), f.model, f.img);
+    int rc = sn_test_cli_run(
+        &out, "'%s' '%s' '%s' --stats --quiet --batch 4 --decode-threads 2 --device cpu",
+        sn_test_bin("sentinel-run"), f.model, f.img);
     cr_assert_eq(rc, 0, "%s", out);
     int files, threads;
     double mb, rate;

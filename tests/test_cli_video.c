@@ -13,7 +13,6 @@
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,18 +20,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_support.h"
 #include "test_support.h"
 
 #ifndef SENTINEL_HAVE_FFMPEG
 
 Test(cli_video, without_ffmpeg_one_clear_line) {
-    char *dir = sn_test_mkdtemp(), zoo[4096], cmd[16384], *out = NULL;
-    cr_assert(dir);
-    snprintf(zoo, sizeof zoo, "%s", sn_test_bin("sentinel-zoo")); /* a static buffer: copied */
-    snprintf(cmd, sizeof cmd, "'%s' seed-cnn -o '%s/m.sgraph' && '%s' '%s/m.sgraph' '%s/clip.mp4'",
-             zoo, dir, sn_test_bin("sentinel-run"), dir, dir);
-    int sig = 0, rc = sn_test_run(cmd, &out, &sig);
-    cr_assert_eq(sig, 0);
+    char model[4096], *out = NULL;
+    char *dir = sn_test_cli_workdir(model, sizeof model);
+    int rc = sn_test_cli_run(&out, "'%s' '%s' '%s/clip.mp4'", sn_test_bin("sentinel-run"), model,
+                             dir);
     cr_assert_eq(rc, 2, "%s", out);
     cr_assert(strstr(out, "clip.mp4: this build of Sentinel has no video support"), "%s", out);
     free(out);
@@ -42,6 +39,7 @@ Test(cli_video, without_ffmpeg_one_clear_line) {
 
 #else
 
+#include "jsonl.h"
 #include "video_fixtures.h"
 
 typedef struct fixture {
@@ -49,29 +47,11 @@ typedef struct fixture {
     char model[4096], clip[4096], jsonl[4096];
 } fixture;
 
-static int run(char **out, const char *fmt, ...) {
-    char cmd[16384];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int sig = 0;
-    int rc = sn_test_run(cmd, out, &sig);
-    cr_assert_eq(sig, 0, "'%s' died of signal %d:\n%s", cmd, sig, out ? *out : "");
-    return rc;
-}
-
 /* A model and a clip of `frames` frames at 25 frames per second (128x96, MPEG-4 in .mp4). */
 static void setup(fixture *f, int frames) {
-    f->dir = sn_test_mkdtemp();
-    cr_assert(f->dir);
-    snprintf(f->model, sizeof f->model, "%s/m.sgraph", f->dir);
+    f->dir = sn_test_cli_workdir(f->model, sizeof f->model);
     snprintf(f->clip, sizeof f->clip, "%s/clip.mp4", f->dir);
     snprintf(f->jsonl, sizeof f->jsonl, "%s/out.jsonl", f->dir);
-    char *out = NULL;
-    int rc = run(&out, "'%s' seed-cnn -o '%s'", sn_test_bin("sentinel-zoo"), f->model);
-    cr_assert_eq(rc, 0, "sentinel-zoo: %s", out);
-    free(out);
     sn_test_video spec = {f->clip, "mpeg4", "yuv420p", 128, 96, frames, 25, 1, NULL};
     char msg[512];
     cr_assert_eq(sn_test_video_write(&spec, msg, sizeof msg), 0, "%s", msg);
@@ -92,43 +72,29 @@ typedef struct record {
     int has_top, has_error;
 } record;
 
-/* The text right after "key": in a record, or NULL. Keys are unique in our records. */
-static const char *field(const char *rec, const char *key) {
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *p = strstr(rec, pat);
-    return p ? p + strlen(pat) : NULL;
-}
-
+/* The records of a JSON Lines file, each checked to be one JSON object (jsonl.h). */
 static int read_records(const char *path, record *recs, int max) {
-    size_t size;
-    char *text = sn_test_read_file(path, &size);
-    cr_assert(text, "no %s", path);
-    cr_assert(size > 0 && text[size - 1] == '\n', "%s does not end with a newline", path);
-    int n = 0;
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-        cr_assert_lt(n, max);
-        record *r = &recs[n++];
-        size_t len = strlen(line);
-        cr_assert(len > 2 && line[0] == '{' && line[len - 1] == '}', "not an object: %s", line);
-        const char *p = field(line, "input");
-        cr_assert(p && *p == '"', "%s", line);
-        const char *q = strchr(p + 1, '"');
-        cr_assert(q && (size_t)(q - p - 1) < sizeof r->input);
-        memcpy(r->input, p + 1, (size_t)(q - p - 1));
-        r->input[q - p - 1] = '\0';
-        cr_assert((p = field(line, "index")), "%s", line);
-        r->index = strtol(p, NULL, 10);
+    int n;
+    char **lines = sn_test_jsonl_records(path, &n);
+    cr_assert_leq(n, max, "%d records, room for %d", n, max);
+    for (int i = 0; i < n; i++) {
+        const char *line = lines[i];
+        record *r = &recs[i];
+        double v;
+        cr_assert_eq(sn_test_json_get_string(line, "input", r->input, sizeof r->input), 0, "%s",
+                     line);
+        cr_assert_eq(sn_test_json_get_number(line, "index", &v), 0, "%s", line);
+        r->index = (long)v;
         r->frame = -1;
-        if ((p = field(line, "frame"))) {
-            r->frame = strtol(p, NULL, 10);
-            cr_assert((p = field(line, "time")), "a frame without a time: %s", line);
-            r->time = strtod(p, NULL);
+        if (sn_test_json_get_number(line, "frame", &v) == 0) {
+            r->frame = (long)v;
+            cr_assert_eq(sn_test_json_get_number(line, "time", &r->time), 0,
+                         "a frame without a time: %s", line);
         }
-        r->has_top = field(line, "top") != NULL;
-        r->has_error = field(line, "error") != NULL;
+        r->has_top = strstr(line, "\"top\":") != NULL;
+        r->has_error = strstr(line, "\"error\":") != NULL;
     }
-    free(text);
+    sn_test_jsonl_free(lines, n);
     return n;
 }
 
@@ -138,8 +104,8 @@ Test(cli_video, every_5_frames_and_times_in_jsonl) {
     fixture f;
     setup(&f, 23);
     char *out = NULL;
-    int rc = run(&out, "'%s' '%s' '%s' --every 5 --top 3 --device cpu -o '%s'",
-                 sn_test_bin("sentinel-run"), f.model, f.clip, f.jsonl);
+    int rc = sn_test_cli_run(&out, "'%s' '%s' '%s' --every 5 --top 3 --device cpu -o '%s'",
+                             sn_test_bin("sentinel-run"), f.model, f.clip, f.jsonl);
     cr_assert_eq(rc, 0, "%s", out);
     record recs[64];
     int n = read_records(f.jsonl, recs, 64);
@@ -166,8 +132,8 @@ Test(cli_video, fps_selects_by_time) {
     fixture f;
     setup(&f, 23);
     char *out = NULL;
-    int rc = run(&out, "'%s' '%s' '%s' --fps 10 --quiet --device cpu -o '%s'",
-                 sn_test_bin("sentinel-run"), f.model, f.clip, f.jsonl);
+    int rc = sn_test_cli_run(&out, "'%s' '%s' '%s' --fps 10 --quiet --device cpu -o '%s'",
+                             sn_test_bin("sentinel-run"), f.model, f.clip, f.jsonl);
     cr_assert_eq(rc, 0, "%s", out);
     /* 25 frames a second, at most 10 kept: the first frame of each 0.1 s slot, i.e. frame
      * ceil(2.5 * slot) for slots 0..8 (frame 22 at 0.88 s is still in slot 8). */
@@ -196,8 +162,9 @@ Test(cli_video, bad_videos_among_good_inputs) {
     for (size_t i = 0; i < sizeof junk; i++) junk[i] = (uint8_t)sn_rng_u64(&r);
     cr_assert_eq(sn_test_write_file(garbage, junk, sizeof junk), 0);
     char *out = NULL;
-    int rc = run(&out, "'%s' '%s' '%s' '%s' '%s' --every 3 --quiet --device cpu -o '%s'",
-                 sn_test_bin("sentinel-run"), f.model, f.clip, garbage, missing, f.jsonl);
+    int rc =
+        sn_test_cli_run(&out, "'%s' '%s' '%s' '%s' '%s' --every 3 --quiet --device cpu -o '%s'",
+                        sn_test_bin("sentinel-run"), f.model, f.clip, garbage, missing, f.jsonl);
     cr_assert_eq(rc, 1, "some inputs failed, so the exit status is 1:\n%s", out);
     char want[4400];
     snprintf(want, sizeof want, "%s: cannot open: avformat_open_input: No such file or directory",
@@ -230,8 +197,8 @@ Test(cli_video, missing_camera) {
     struct stat st;
     if (stat("/dev/video99", &st) == 0) cr_skip_test("/dev/video99 exists on this machine");
     char *out = NULL;
-    int rc = run(&out, "'%s' '%s' --camera /dev/video99 --device cpu",
-                 sn_test_bin("sentinel-run"), f.model);
+    int rc = sn_test_cli_run(&out, "'%s' '%s' --camera /dev/video99 --device cpu",
+                             sn_test_bin("sentinel-run"), f.model);
     cr_assert_eq(rc, 1, "%s", out);
     cr_assert(strstr(out, "error: /dev/video99: cannot open the camera: "
                           "avformat_open_input(video4linux2): No such file or directory"),
@@ -257,8 +224,8 @@ Test(cli_video, usage_errors) {
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char *out = NULL;
-        int rc = run(&out, "'%s' '%s' '%s' %s", sn_test_bin("sentinel-run"), f.model, f.clip,
-                     bad[i][0]);
+        int rc = sn_test_cli_run(&out, "'%s' '%s' '%s' %s", sn_test_bin("sentinel-run"), f.model,
+                                 f.clip, bad[i][0]);
         cr_assert_eq(rc, 2, "%s: %s", bad[i][0], out);
         cr_assert(strstr(out, bad[i][1]), "%s: %s", bad[i][0], out);
         free(out);
@@ -301,11 +268,9 @@ static void *feed(void *arg) {
     return NULL;
 }
 
-static int count_lines_with(const char *path, const char *needle) {
-    size_t size;
-    char *text = sn_test_read_file(path, &size);
-    int n = 0;
-    for (const char *p = text; p && (p = strstr(p, needle)); p += strlen(needle)) n++;
+static int count_in_file(const char *path, const char *needle) {
+    char *text = sn_test_read_file(path, NULL);
+    int n = text ? sn_test_count_of(text, needle) : 0;
     free(text);
     return n;
 }
@@ -346,7 +311,7 @@ Test(cli_video, ctrl_c_on_a_stalled_stream_keeps_every_result) {
     int seen = 0;
     for (int i = 0, last = -1, still = 0; i < 2000 && still < 30; i++) {
         usleep(10000);
-        seen = count_lines_with(out_txt, " frame ");
+        seen = count_in_file(out_txt, " frame ");
         still = seen > 0 && seen == last ? still + 1 : 0;
         last = seen;
     }
