@@ -234,16 +234,12 @@ static sn_status sn__make_steps(sn__cuda *s, sn_error *err) {
     }
     /* Images are preprocessed straight into input 0's storage, so its cast is skipped. */
     s->first_node_step = s->plan.half ? g->n_inputs : 0;
-    if (s->cfg.image_input)
-        st = sn_cuda_codegen_preprocess(&s->cfg.image, s->cfg.image_layout, s->cfg.max_batch,
-                                        s->prec, &s->pre.k, err);
 done:
     sn_cuda_codegen_ctx_free(&ctx);
     return st;
 }
 
-/* Compile every kernel at once (through the cache) and load them. */
-static sn_status sn__compile(sn__cuda *s, sn_error *err) {
+sn_status sn__cuda_compile(sn__cuda *s, sn__step *steps, int n_steps, sn_error *err) {
     sn_kcache cache;
     sn_kcache_mode mode;
     sn_status st = sn_kcache_mode_from_env(&mode, err);
@@ -252,31 +248,27 @@ static sn_status sn__compile(sn__cuda *s, sn_error *err) {
     if (st != SN_OK && mode == SN_KCACHE_ON) /* an unwritable cache costs time, not the run */
         st = sn_kcache_open(&cache, NULL, SN_KCACHE_OFF, err);
     if (st != SN_OK) return st;
-    /* Every step's kernel, and the image preprocessing kernel when there is one. */
-    sn_cuda_program *progs = calloc((size_t)s->n_steps + 1, sizeof *progs);
-    sn__step **of = calloc((size_t)s->n_steps + 1, sizeof *of);
-    int n = 0;
+    sn_cuda_program *progs = calloc((size_t)(n_steps ? n_steps : 1), sizeof *progs);
+    int *of = calloc((size_t)(n_steps ? n_steps : 1), sizeof *of), n = 0;
     if (!progs || !of) {
         st = sn_errorf(err, SN_ERR_OUT_OF_MEMORY, "out of memory compiling kernels");
         goto done;
     }
-    for (int i = 0; i <= s->n_steps; i++) {
-        sn__step *p = i < s->n_steps ? &s->steps[i] : &s->pre;
-        if (!p->k.source) continue;
-        progs[n] = (sn_cuda_program){.label = p->k.label, .source = p->k.source, .arch = s->arch};
-        of[n++] = p;
+    for (int i = 0; i < n_steps; i++) {
+        if (!steps[i].k.source) continue;
+        progs[n] = (sn_cuda_program){
+            .label = steps[i].k.label, .source = steps[i].k.source, .arch = s->arch};
+        of[n++] = i;
     }
     int threads = s->cfg.threads < 1 ? 1 : s->cfg.threads > 16 ? 16 : s->cfg.threads;
     if ((st = sn_kcache_build_all(&cache, progs, n, threads, err)) != SN_OK) goto done;
     for (int j = 0; j < n; j++) {
-        sn__step *p = of[j];
+        sn__step *p = &steps[of[j]];
         SN_CU_TRY(st, done, err, s->cu->cuModuleLoadData(&p->module, progs[j].cubin));
         SN_CU_TRY(st, done, err, s->cu->cuModuleGetFunction(&p->fn, p->module, p->k.entry));
-        s->compile_seconds += progs[j].seconds;
         free(p->k.source); /* keep launch shapes and arguments, not the text */
         p->k.source = NULL;
     }
-    s->cache = cache.stats;
 done:
     for (int j = 0; progs && j < n; j++) sn_cuda_program_clear(&progs[j]);
     free(progs);
@@ -364,12 +356,10 @@ static sn_status sn__buffers(sn__cuda *s, sn_error *err) {
     s->io.in = calloc(ni, sizeof *s->io.in);
     s->io.out = calloc(no, sizeof *s->io.out);
     s->graphs = calloc((size_t)s->cfg.max_batch, sizeof *s->graphs);
-    const bool img_graphs = s->cfg.image_input && s->first_node_step > 0;
-    if (img_graphs) s->img_graphs = calloc((size_t)s->cfg.max_batch, sizeof *s->img_graphs);
     sn_shape *one = calloc((size_t)(g->n_tensors ? g->n_tensors : 1), sizeof *one);
     sn_status st = SN_OK;
     if (!s->in_unit || !s->out_unit || !s->in_batched || !s->out_batched || !s->io.in ||
-        !s->io.out || !s->graphs || (img_graphs && !s->img_graphs) || !one) {
+        !s->io.out || !s->graphs || !one) {
         st = sn_errorf(err, SN_ERR_OUT_OF_MEMORY, "out of memory preparing a GPU engine");
         goto done;
     }
@@ -412,7 +402,7 @@ static sn_status sn__cuda_prepare(void *state, const sn_graph *g, sn_error *err)
     sn_status st =
         sn_gpu_plan_make(g, s->cfg.max_batch, sn_gpu_precision_size(s->prec), &s->plan, err);
     if (st == SN_OK) st = sn__make_steps(s, err);
-    if (st == SN_OK) st = sn__compile(s, err);
+    if (st == SN_OK) st = sn__cuda_compile(s, s->steps, s->n_steps, err);
     if (st == SN_OK) st = sn__upload(s, err);
     if (st == SN_OK) st = sn__buffers(s, err);
     s->cu->cuCtxPopCurrent(&popped);

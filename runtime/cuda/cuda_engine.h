@@ -22,7 +22,8 @@ typedef enum sn__step_kind {
     SN__STEP_NODE = 0,     /* a kernel of a graph node */
     SN__STEP_CAST_IN = 1,  /* graph input i: f32 in the input block -> storage type */
     SN__STEP_CAST_OUT = 2, /* graph output i: storage -> f32 in the output block */
-    SN__STEP_COPY_OUT = 3  /* graph output i: device-to-device copy into the output block */
+    SN__STEP_COPY_OUT = 3, /* graph output i: device-to-device copy into the output block */
+    SN__STEP_PREPROCESS = 4 /* the packed image batch (img_dev) -> graph input 0's storage */
 } sn__step_kind;
 
 typedef struct sn__step {
@@ -71,14 +72,14 @@ typedef struct sn__cuda {
     sn__io io;           /* scratch for the run in progress */
     CUgraphExec *graphs; /* per batch (index batch - 1), made on first use */
     bool use_graphs;     /* SENTINEL_CUDA_GRAPHS=0 turns them off */
-    sn_kcache_stats cache;
-    double compile_seconds;
 
     /* sn_engine_run_images (cuda_images.c), when cfg.image_input */
-    sn__step pre;              /* the batch preprocessing kernel (preprocess.cu) */
     int first_node_step;       /* steps before it cast the f32 inputs: images skip them */
-    CUgraphExec *img_graphs;   /* per batch: the steps from first_node_step (half storage;
-                                  with f32 storage they are all the steps: `graphs` serves) */
+    sn__step pre;              /* the batch preprocessing kernel (preprocess.cu), compiled by
+                                  the first sn_engine_run_images (fn NULL until then) */
+    CUgraphExec *img_graphs;   /* per batch: the steps from first_node_step, made with `pre`
+                                  (half storage; with f32 storage they are all the steps and
+                                  `graphs` serves) */
     void *img_pinned[SN__RING]; /* packed batches (descriptors and pixels), grown as needed */
     size_t img_pinned_bytes[SN__RING];
     CUdeviceptr img_dev;       /* where a packed batch lands on the device */
@@ -99,6 +100,9 @@ sn_status sn__cuda_dev_alloc(sn__cuda *s, CUdeviceptr *p, size_t bytes, const ch
                              sn_error *err);
 sn_status sn__cuda_host_alloc(sn__cuda *s, void **p, size_t bytes, const char *what,
                               sn_error *err);
+/* Compile the kernels of steps[0..n_steps) that have a source, all at once through the disk
+ * cache ($SENTINEL_KERNEL_CACHE), load their modules and drop the sources. */
+sn_status sn__cuda_compile(sn__cuda *s, sn__step *steps, int n_steps, sn_error *err);
 
 /* cuda_exec.c */
 sn_status sn__cuda_run(void *state, int batch, const void *const *inputs, void *const *outputs,
@@ -114,11 +118,16 @@ void sn__cuda_io_blocks(sn__cuda *s, int batch, size_t *in_off, size_t *out_off)
  * ordered after it and after the engine's last device run. */
 sn_status sn__cuda_upload(sn__cuda *s, CUdeviceptr dst, const void *src, size_t bytes,
                           sn_error *err);
-/* On the compute stream, the steps from `first` (a CUDA graph kept in graphs[batch - 1], or
- * launches when graphs are off); then one D2H copy of the output block (counted) into pinned
- * slot `slot`, waited for, and unpacked into the caller's outputs. */
-sn_status sn__cuda_forward(sn__cuda *s, int first, CUgraphExec *graphs, int batch, int slot,
-                           const size_t *out_off, void *const *outputs, sn_error *err);
+/* One step's kernel (or copy) for `batch` on `stream`, its pointer arguments resolved for the
+ * run in progress (s->io set). */
+sn_status sn__cuda_launch(sn__cuda *s, const sn__step *p, int batch, CUstream stream,
+                          sn_error *err);
+/* On the compute stream, the steps from `first` (0, or first_node_step for images: a CUDA
+ * graph kept in graphs[batch - 1] or img_graphs[batch - 1], or launches when graphs are off);
+ * then one D2H copy of the output block (counted) into pinned slot `slot`, waited for, and
+ * unpacked into the caller's outputs. */
+sn_status sn__cuda_forward(sn__cuda *s, int first, int batch, int slot, const size_t *out_off,
+                           void *const *outputs, sn_error *err);
 
 /* cuda_images.c */
 sn_status sn__cuda_run_images(void *state, int n, const sn_image_u8 *images,

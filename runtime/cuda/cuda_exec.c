@@ -44,12 +44,13 @@ static CUdeviceptr sn__step_ptr(const sn__cuda *s, const sn__step *p, sn_cuda_ar
     }
     case SN__STEP_CAST_IN: return in ? s->io.in[p->io] : sn__cuda_tensor_ptr(s, p->tensor);
     case SN__STEP_CAST_OUT: return in ? sn__cuda_tensor_ptr(s, p->tensor) : s->io.out[p->io];
+    case SN__STEP_PREPROCESS: return in ? s->img_dev : sn__cuda_tensor_ptr(s, p->tensor);
     default: return 0;
     }
 }
 
-static sn_status sn__launch(sn__cuda *s, const sn__step *p, int batch, CUstream stream,
-                            sn_error *err) {
+sn_status sn__cuda_launch(sn__cuda *s, const sn__step *p, int batch, CUstream stream,
+                          sn_error *err) {
     const sn_cuda_driver *cu = s->cu;
     if (p->kind == SN__STEP_COPY_OUT) {
         size_t bytes = sn__cuda_out_bytes(s, p->io, batch);
@@ -103,7 +104,7 @@ static sn_status sn__launch(sn__cuda *s, const sn__step *p, int batch, CUstream 
 static sn_status sn__launch_from(sn__cuda *s, int first, int batch, CUstream stream,
                                  sn_error *err) {
     for (int i = first; i < s->n_steps; i++) {
-        sn_status st = sn__launch(s, &s->steps[i], batch, stream, err);
+        sn_status st = sn__cuda_launch(s, &s->steps[i], batch, stream, err);
         if (st != SN_OK) return st;
     }
     return SN_OK;
@@ -159,9 +160,10 @@ sn_status sn__cuda_upload(sn__cuda *s, CUdeviceptr dst, const void *src, size_t 
     return SN_OK;
 }
 
-sn_status sn__cuda_forward(sn__cuda *s, int first, CUgraphExec *graphs, int batch, int slot,
-                           const size_t *out_off, void *const *outputs, sn_error *err) {
+sn_status sn__cuda_forward(sn__cuda *s, int first, int batch, int slot, const size_t *out_off,
+                           void *const *outputs, sn_error *err) {
     const sn_cuda_driver *cu = s->cu;
+    CUgraphExec *graphs = first ? s->img_graphs : s->graphs;
     const size_t out_total = sn__cuda_pack(s, false, batch, NULL);
     unsigned char *pout = s->pinned_out[slot];
     sn_status st;
@@ -209,7 +211,7 @@ static sn_status sn__staged(sn__cuda *s, int batch, const void *const *inputs, v
         memcpy(pin + in_off[i], inputs[i], sn__cuda_in_bytes(s, i, batch));
     sn_status st = sn__cuda_upload(s, s->io_in, pin, in_total, err);
     if (st != SN_OK) return st;
-    return sn__cuda_forward(s, 0, s->graphs, batch, slot, out_off, outputs, err);
+    return sn__cuda_forward(s, 0, batch, slot, out_off, outputs, err);
 }
 
 sn_status sn__cuda_run(void *state, int batch, const void *const *inputs, void *const *outputs,

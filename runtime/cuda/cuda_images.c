@@ -11,12 +11,13 @@
  *   then           each image's rows, tight (stride 3*width: a caller's row padding is not
  *                  sent), starting at a 16-byte aligned offset; gaps are zero
  *
- * The kernel, compiled with the engine's other kernels (codegen_preprocess.c), turns the whole
- * batch into graph input 0 where the forward pass reads it - the f32 input block, or with half
- * storage that input's fp16/bf16 storage in the arena, whose cast step is then skipped (the
- * forward pass starts at first_node_step, with CUDA graphs of its own). It runs on the compute
- * stream after the upload and outside any CUDA graph: the packed buffer grows with the images,
- * so its address is not fixed.
+ * The kernel (codegen_preprocess.c), compiled by the engine's first sn_engine_run_images so
+ * that engines never given images do not pay for it, turns the whole batch into graph input 0
+ * where the forward pass reads it - the f32 input block, or with half storage that input's
+ * fp16/bf16 storage in the arena, whose cast step is then skipped (the forward pass starts at
+ * first_node_step, with CUDA graphs of its own). It runs on the compute stream after the
+ * upload and outside any CUDA graph: the packed buffer grows with the images, so its address
+ * is not fixed.
  *
  * Buffers: two pinned packing buffers alternate with the staging ring's slots, and one device
  * buffer receives them; each grows (by half again, at least) when a batch needs more. A run
@@ -99,32 +100,25 @@ static sn_status sn__reserve(sn__cuda *s, int slot, size_t total, sn_error *err)
     return SN_OK;
 }
 
-static sn_status sn__launch_preprocess(sn__cuda *s, int n, sn_error *err) {
-    const sn_cuda_kernel *k = &s->pre.k;
-    const int64_t gx = sn_grid_dim_eval(k->grid[0], n);
-    if (gx <= 0 || gx > 0x7fffffff)
-        return sn_errorf(err, SN_ERR_UNSUPPORTED, "%s: grid of %lld blocks at batch %d", k->label,
-                         (long long)gx, n);
-    /* The output: graph input 0's storage, which the forward pass reads. */
-    /* One 8-byte slot per argument, as cuda_exec.c's launcher gives them (the driver reads the
-     * int's 4 bytes from its start). */
-    union {
-        CUdeviceptr p;
-        int i;
-    } vals[3];
-    memset(vals, 0, sizeof vals);
-    vals[0].i = n;
-    vals[1].p = s->img_dev;
-    vals[2].p = sn__cuda_tensor_ptr(s, s->g->inputs[0]);
-    void *params[4] = {&vals[0], &vals[1], &vals[2], NULL};
-    CUresult r = s->cu->cuLaunchKernel(s->pre.fn, (unsigned)gx, 1, 1, (unsigned)k->block, 1, 1, 0,
-                                       s->compute, params, NULL);
-    if (r != CUDA_SUCCESS) {
-        sn_status st =
-            sn__cuda_check(SN_CUDA_LIB_DRIVER, r, "cuLaunchKernel", __FILE__, __LINE__, err);
-        return sn_error_prefix(err, "%s", k->label), st;
+/* The preprocessing step and the image graphs, made by the first call: an engine that is never
+ * given images compiles nothing for them. A failure leaves nothing behind, so a later call
+ * tries again. */
+static sn_status sn__images_prepare(sn__cuda *s, sn_error *err) {
+    if (s->pre.fn) return SN_OK;
+    if (s->first_node_step > 0 && !s->img_graphs &&
+        !(s->img_graphs = calloc((size_t)s->cfg.max_batch, sizeof *s->img_graphs)))
+        return sn_errorf(err, SN_ERR_OUT_OF_MEMORY, "out of memory preparing image runs");
+    sn__step *p = &s->pre;
+    *p = (sn__step){.kind = SN__STEP_PREPROCESS, .node = -1, .tensor = s->g->inputs[0]};
+    sn_status st = sn_cuda_codegen_preprocess(&s->cfg.image, s->cfg.image_layout,
+                                              s->cfg.max_batch, s->prec, &p->k, err);
+    if (st == SN_OK) st = sn__cuda_compile(s, p, 1, err);
+    if (st != SN_OK) {
+        if (p->module) s->cu->cuModuleUnload(p->module);
+        sn_cuda_kernel_clear(&p->k);
+        *p = (sn__step){0};
     }
-    return SN_OK;
+    return st;
 }
 
 static sn_status sn__images(sn__cuda *s, int n, const sn_image_u8 *images, size_t *offsets,
@@ -134,26 +128,25 @@ static sn_status sn__images(sn__cuda *s, int n, const sn_image_u8 *images, size_
         return sn_errorf(err, SN_ERR_UNSUPPORTED,
                          "the GPU engine feeds images to one graph input and at most %d outputs",
                          SN__MAX_IO);
+    sn_status st = sn__images_prepare(s, err);
+    if (st != SN_OK) return st;
     sn__cuda_io_blocks(s, n, in_off, out_off);
     const size_t total = sn__cuda_images_layout(n, images, offsets);
     const int slot = s->ring;
     s->ring = (s->ring + 1) % SN__RING;
     /* The slot's last run (its upload included) has finished before its buffers are reused. */
     SN_CU_CHECK(err, s->cu->cuEventSynchronize(s->d2h_done[slot]));
-    sn_status st = sn__reserve(s, slot, total, err);
-    if (st != SN_OK) return st;
+    if ((st = sn__reserve(s, slot, total, err)) != SN_OK) return st;
     sn__cuda_images_pack(n, images, offsets, s->img_pinned[slot], s->cfg.threads);
     if ((st = sn__cuda_upload(s, s->img_dev, s->img_pinned[slot], total, err)) != SN_OK) return st;
-    if ((st = sn__launch_preprocess(s, n, err)) != SN_OK) return st;
-    CUgraphExec *graphs = s->img_graphs ? s->img_graphs : s->graphs;
-    return sn__cuda_forward(s, s->first_node_step, graphs, n, slot, out_off, outputs, err);
+    /* Outside any graph: img_dev moves when it grows. */
+    if ((st = sn__cuda_launch(s, &s->pre, n, s->compute, err)) != SN_OK) return st;
+    return sn__cuda_forward(s, s->first_node_step, n, slot, out_off, outputs, err);
 }
 
 sn_status sn__cuda_run_images(void *state, int n, const sn_image_u8 *images,
                               void *const *outputs, sn_error *err) {
     sn__cuda *s = state;
-    if (!s->pre.fn)
-        return sn_errorf(err, SN_ERR_INTERNAL, "the GPU engine has no image preprocessing kernel");
     size_t *offsets = malloc((size_t)n * sizeof *offsets);
     if (!offsets) return sn_errorf(err, SN_ERR_OUT_OF_MEMORY, "out of memory packing images");
     CUcontext popped;
