@@ -104,10 +104,10 @@ static void sn__cuda_destroy(void *state) {
         CUdeviceptr bufs[] = {s->arena, s->weights, s->io_in, s->io_out, s->img_dev};
         for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
             if (bufs[i]) cu->cuMemFree(bufs[i]);
+        if (s->img_pinned) cu->cuMemFreeHost(s->img_pinned);
         for (int r = 0; r < SN__RING; r++) {
             if (s->pinned_in[r]) cu->cuMemFreeHost(s->pinned_in[r]);
             if (s->pinned_out[r]) cu->cuMemFreeHost(s->pinned_out[r]);
-            if (s->img_pinned[r]) cu->cuMemFreeHost(s->img_pinned[r]);
             if (s->d2h_done[r]) cu->cuEventDestroy(s->d2h_done[r]);
         }
         CUevent evs[] = {s->h2d_done, s->compute_done, s->last_done};

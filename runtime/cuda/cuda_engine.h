@@ -80,8 +80,8 @@ typedef struct sn__cuda {
     CUgraphExec *img_graphs;   /* per batch: the steps from first_node_step, made with `pre`
                                   (half storage; with f32 storage they are all the steps and
                                   `graphs` serves) */
-    void *img_pinned[SN__RING]; /* packed batches (descriptors and pixels), grown as needed */
-    size_t img_pinned_bytes[SN__RING];
+    void *img_pinned;          /* the packed batch (descriptors and pixels), grown as needed */
+    size_t img_pinned_bytes;
     CUdeviceptr img_dev;       /* where a packed batch lands on the device */
     size_t img_dev_bytes;
 

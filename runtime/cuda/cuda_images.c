@@ -19,10 +19,10 @@
  * upload and outside any CUDA graph: the packed buffer grows with the images, so its address
  * is not fixed.
  *
- * Buffers: two pinned packing buffers alternate with the staging ring's slots, and one device
- * buffer receives them; each grows (by half again, at least) when a batch needs more. A run
- * waits for its outputs before returning, so no copy or kernel still reads a buffer when the
- * next batch is packed into it; the second slot is there for an executor that returns earlier.
+ * Buffers: one pinned packing buffer and one device buffer that receives it; each grows (by
+ * half again, at least) when a batch needs more. A run waits for its outputs before returning,
+ * and the next one waits for the last upload too (which a failed run may have left in flight),
+ * so no copy still reads the pinned buffer when the next batch is packed into it.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -76,17 +76,17 @@ static size_t sn__grown(size_t have, size_t need) {
     return want > SIZE_MAX - mib ? want : (want + mib - 1) & ~(mib - 1);
 }
 
-static sn_status sn__reserve(sn__cuda *s, int slot, size_t total, sn_error *err) {
+static sn_status sn__reserve(sn__cuda *s, size_t total, sn_error *err) {
     const sn_cuda_driver *cu = s->cu;
     sn_status st;
-    if (s->img_pinned_bytes[slot] < total) {
-        const size_t want = sn__grown(s->img_pinned_bytes[slot], total);
-        if (s->img_pinned[slot]) SN_CU_CHECK(err, cu->cuMemFreeHost(s->img_pinned[slot]));
-        s->img_pinned[slot] = NULL;
-        s->img_pinned_bytes[slot] = 0;
-        st = sn__cuda_host_alloc(s, &s->img_pinned[slot], want, "packed image batch", err);
+    if (s->img_pinned_bytes < total) {
+        const size_t want = sn__grown(s->img_pinned_bytes, total);
+        if (s->img_pinned) SN_CU_CHECK(err, cu->cuMemFreeHost(s->img_pinned));
+        s->img_pinned = NULL;
+        s->img_pinned_bytes = 0;
+        st = sn__cuda_host_alloc(s, &s->img_pinned, want, "packed image batch", err);
         if (st != SN_OK) return st;
-        s->img_pinned_bytes[slot] = want;
+        s->img_pinned_bytes = want;
     }
     if (s->img_dev_bytes < total) {
         const size_t want = sn__grown(s->img_dev_bytes, total);
@@ -134,11 +134,13 @@ static sn_status sn__images(sn__cuda *s, int n, const sn_image_u8 *images, size_
     const size_t total = sn__cuda_images_layout(n, images, offsets);
     const int slot = s->ring;
     s->ring = (s->ring + 1) % SN__RING;
-    /* The slot's last run (its upload included) has finished before its buffers are reused. */
+    /* The slot's last download, and the last upload, have finished before their pinned
+     * buffers are reused. */
     SN_CU_CHECK(err, s->cu->cuEventSynchronize(s->d2h_done[slot]));
-    if ((st = sn__reserve(s, slot, total, err)) != SN_OK) return st;
-    sn__cuda_images_pack(n, images, offsets, s->img_pinned[slot], s->cfg.threads);
-    if ((st = sn__cuda_upload(s, s->img_dev, s->img_pinned[slot], total, err)) != SN_OK) return st;
+    SN_CU_CHECK(err, s->cu->cuEventSynchronize(s->h2d_done));
+    if ((st = sn__reserve(s, total, err)) != SN_OK) return st;
+    sn__cuda_images_pack(n, images, offsets, s->img_pinned, s->cfg.threads);
+    if ((st = sn__cuda_upload(s, s->img_dev, s->img_pinned, total, err)) != SN_OK) return st;
     /* Outside any graph: img_dev moves when it grows. */
     if ((st = sn__cuda_launch(s, &s->pre, n, s->compute, err)) != SN_OK) return st;
     return sn__cuda_forward(s, s->first_node_step, n, slot, out_off, outputs, err);
