@@ -42,12 +42,7 @@ static void check_model(sn_rng *rng, sn_layout layout, sn_img_model_kind kind,
                         const sn_preprocess *meta, const char *what) {
     sn_model *m = sn_img_model(H, W, layout, kind, meta, rng);
     sn_engine *e = cpu_engine(m, kind == SN_IMG_CONV);
-    sn_preprocess p;
-    cr_assert_eq(sn_model_preprocess(m, &p), SN_OK);
-    if (!p.present) { /* what the engine must fall back to: stretch, mean 0, std 1 */
-        p = (sn_preprocess){.present = 0, .width = W, .height = H, .resize = SN_RESIZE_STRETCH,
-                            .channels = SN_CHANNELS_RGB, .std = {1, 1, 1}};
-    }
+    const sn_preprocess p = sn_img_expected_preprocess(m, H, W);
     sn_image_u8 *im = sn_img_random(rng, N, img_w, img_h, img_pad);
     float *x = sn_img_reference(&p, layout, N, im);
     const size_t out_bytes = sn_engine_output_bytes(e, 0) * N;
@@ -163,7 +158,7 @@ Test(engine_images, bad_images_and_arguments) {
     bad[1].stride = SIZE_MAX / 4;
     refused(sn_engine_run_images(e, 3, bad, out, &err), &err, SN_ERR_INVALID_ARGUMENT,
             "image 1: stride");
-    /* The output may not be overlapped by another output, but the pixels are the caller's. */
+    /* Refused calls run nothing and count nothing; the images themselves were fine. */
     sn_engine_stats st = SN_ENGINE_STATS_INIT;
     cr_assert_eq(sn_engine_get_stats(e, &st), SN_OK);
     cr_assert_eq(st.runs, 0, "a refused call counted as a run");
@@ -181,7 +176,6 @@ static sn_model *plain_model(int rank, const int64_t *dims, int n_inputs, sn_dty
     sn_graph *g;
     cr_assert_eq(sn_graph_create(&g), SN_OK);
     sn_shape s = sn_shape_make(rank, dims);
-    int y = -1;
     for (int i = 0; i < n_inputs; i++) {
         char name[8], yn[8];
         snprintf(name, sizeof name, "x%d", i);
@@ -192,9 +186,7 @@ static sn_model *plain_model(int rank, const int64_t *dims, int n_inputs, sn_dty
         cr_assert_eq(sn_graph_add_tensor(g, yn, dtype, NULL, &t), SN_OK);
         cr_assert_eq(sn_graph_add_node(g, SN_OP_IDENTITY, yn, &x, 1, &t, 1, NULL, 0, NULL), SN_OK);
         cr_assert_eq(sn_graph_add_output(g, t), SN_OK);
-        y = t;
     }
-    (void)y;
     if (meta) g->meta.preprocess = *meta;
     sn_model *m = NULL;
     sn_error e = {0};
@@ -247,7 +239,8 @@ Test(engine_images, fixed_batch_of_one) {
     refused(sn_engine_run_images(e, 2, im, out, &err), &err, SN_ERR_INVALID_ARGUMENT,
             "fixed batch of 1");
     cr_assert_eq(sn_engine_run_images(e, 1, im + 1, out, &err), SN_OK, "%s", err.message);
-    sn_preprocess p = {.width = W, .height = H, .std = {1, 1, 1}};
+    const sn_preprocess p = sn_img_expected_preprocess(m, H, W);
+    cr_assert(!p.present);
     float *x = sn_img_reference(&p, SN_LAYOUT_NCHW, 1, im + 1);
     cr_assert(memcmp(x, y, sn_engine_output_bytes(e, 0)) == 0);
     free(x);

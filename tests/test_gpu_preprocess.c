@@ -52,13 +52,6 @@ static sn_engine *engine(const sn_model *m, sn_device dev, int precision, int op
     return e;
 }
 
-/* The packed upload's size (runtime/cuda/cuda_images.c's layout). */
-static size_t packed_bytes(int n, const sn_image_u8 *im) {
-    size_t at = ((size_t)n * 32 + 15) & ~(size_t)15;
-    for (int i = 0; i < n; i++) at += ((size_t)im[i].width * im[i].height * 3 + 15) & ~(size_t)15;
-    return at;
-}
-
 /* run_images into a NaN-poisoned buffer (malloc'ed), checking one upload and one download. */
 static float *run_images(sn_engine *e, int n, const sn_image_u8 *im, const char *what) {
     const size_t bytes = sn_engine_output_bytes(e, 0) * (size_t)n;
@@ -75,7 +68,7 @@ static float *run_images(sn_engine *e, int n, const sn_image_u8 *im, const char 
         cr_assert_eq(s1.uploads - s0.uploads, 1, "%s: %llu uploads", what,
                      (unsigned long long)(s1.uploads - s0.uploads));
         cr_assert_eq(s1.downloads - s0.downloads, 1, "%s", what);
-        cr_assert_eq(s1.upload_bytes - s0.upload_bytes, packed_bytes(n, im), "%s", what);
+        cr_assert_eq(s1.upload_bytes - s0.upload_bytes, sn_img_packed_bytes(n, im), "%s", what);
     }
     return y;
 }
@@ -86,11 +79,7 @@ static void check_tensor(sn_rng *rng, int precision, sn_layout layout, const sn_
     const int H = meta ? meta->height : 24, W = meta ? meta->width : 19;
     sn_model *m = sn_img_model(H, W, layout, SN_IMG_IDENTITY, meta, rng);
     sn_engine *e = engine(m, SN_DEVICE_GPU, precision, 0);
-    sn_preprocess p;
-    cr_assert_eq(sn_model_preprocess(m, &p), SN_OK);
-    if (!p.present)
-        p = (sn_preprocess){.width = W, .height = H, .resize = SN_RESIZE_STRETCH,
-                            .channels = SN_CHANNELS_RGB, .std = {1, 1, 1}};
+    const sn_preprocess p = sn_img_expected_preprocess(m, H, W);
     sn_image_u8 *im = sn_img_random(rng, N, img_w, img_h, img_pad);
     float *want = sn_img_reference(&p, layout, N, im);
     float *got = run_images(e, N, im, what);

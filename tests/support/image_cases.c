@@ -82,6 +82,15 @@ sn_preprocess sn_img_meta(int h, int w, int shorter, int bgr, sn_rng *rng) {
     return p;
 }
 
+sn_preprocess sn_img_expected_preprocess(const sn_model *m, int h, int w) {
+    sn_preprocess p;
+    sn__ok(sn_model_preprocess(m, &p), NULL);
+    if (!p.present)
+        p = (sn_preprocess){.present = 0, .width = w, .height = h, .resize = SN_RESIZE_STRETCH,
+                            .channels = SN_CHANNELS_RGB, .std = {1, 1, 1}};
+    return p;
+}
+
 sn_image_u8 *sn_img_random(sn_rng *rng, int n, const int *w, const int *h, const int *pad) {
     sn_image_u8 *im = calloc((size_t)n, sizeof *im);
     cr_assert_not_null(im);
@@ -143,6 +152,12 @@ void *sn_img_pack(int n, const sn_image_u8 *im, size_t *bytes) {
     free(st);
     *bytes = total;
     return buf;
+}
+
+size_t sn_img_packed_bytes(int n, const sn_image_u8 *im) {
+    size_t at = ((size_t)n * 32 + 15) & ~(size_t)15;
+    for (int i = 0; i < n; i++) at += ((size_t)im[i].width * im[i].height * 3 + 15) & ~(size_t)15;
+    return at;
 }
 
 /* --- kernels/cuda/preprocess.cu, built for the host ---------------------------------------

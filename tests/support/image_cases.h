@@ -27,6 +27,10 @@ sn_model *sn_img_model(int h, int w, sn_layout layout, sn_img_model_kind kind,
  * bgr, mean/std drawn from rng. */
 sn_preprocess sn_img_meta(int h, int w, int shorter, int bgr, sn_rng *rng);
 
+/* What an engine must preprocess m's h x w input with: the model's metadata, or without it a
+ * stretch to h x w, RGB, mean 0, std 1 (spelled out here, not taken from the library). */
+sn_preprocess sn_img_expected_preprocess(const sn_model *m, int h, int w);
+
 /* n random images of the given sizes; a stride of 3*w + pad[i] bytes (pad NULL: 0, stride
  * stays 0 then), padding bytes random too. Free with sn_img_free. */
 sn_image_u8 *sn_img_random(sn_rng *rng, int n, const int *w, const int *h, const int *pad);
@@ -42,6 +46,11 @@ float *sn_img_reference(const sn_preprocess *p, sn_layout layout, int n, const s
  * row stride a little over 3*width, all of which the descriptors must carry. *bytes receives
  * the size; free() the result. */
 void *sn_img_pack(int n, const sn_image_u8 *im, size_t *bytes);
+
+/* The size of the batch as the CUDA backend packs it for its one upload (runtime/cuda/
+ * cuda_images.c): n descriptors of 32 bytes, then each image's rows without padding (3*width
+ * bytes each), every part starting on a 16-byte boundary. */
+size_t sn_img_packed_bytes(int n, const sn_image_u8 *im);
 
 /* The GPU preprocessing kernel (kernels/cuda/preprocess.cu) built for the host and run over a
  * packed batch into n f32 samples: the device's arithmetic, operation for operation (each
