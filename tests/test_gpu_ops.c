@@ -14,18 +14,10 @@
 #include "gpu_check.h"
 #include "model.h"
 
-/* SENTINEL_REQUIRE_GPU=1 (run-gpu-tests.sh sets it) turns the skip into a failure. */
-#define SKIP_WITHOUT_GPU()                                                                         \
-    do {                                                                                           \
-        const char *why = sn_gpu_check_unavailable();                                              \
-        if (why && getenv("SENTINEL_REQUIRE_GPU")) cr_assert_fail("%s", why);                      \
-        if (why) cr_skip_test("%s", why);                                                          \
-    } while (0)
-
 static const char *const prec_name[] = {"fp32", "tf32", "fp16", "bf16"};
 
 static void run_cases(int precision) {
-    SKIP_WITHOUT_GPU();
+    SN_SKIP_WITHOUT_GPU();
     sn_rng rng;
     sn_rng_seed(&rng, sn_test_fresh_seed("gpu_ops"));
     static const int batches[] = {1, 7, 64};
@@ -58,7 +50,7 @@ Test(gpu_ops, bf16, .timeout = 600) { run_cases(SN_PRECISION_BF16); }
 
 /* The same inputs twice give the same bytes (graph replay), across batch-size changes. */
 Test(gpu_ops, replay_is_deterministic) {
-    SKIP_WITHOUT_GPU();
+    SN_SKIP_WITHOUT_GPU();
     sn_graph *g = NULL;
     sn_error e = {0};
     cr_assert_eq(sn_gpu_case_build(0, &g, &e), SN_OK, "%s", e.message);
@@ -108,7 +100,7 @@ Test(gpu_ops, cpu_engine_refuses_device_run) {
 
 /* sn_engine_run_device on the caller's stream and device buffers equals sn_engine_run. */
 Test(gpu_ops, device_run_matches_staged_run) {
-    SKIP_WITHOUT_GPU();
+    SN_SKIP_WITHOUT_GPU();
     sn_graph *g = NULL;
     sn_error e = {0};
     cr_assert_eq(sn_gpu_case_build(2, &g, &e), SN_OK, "%s", e.message);

@@ -23,14 +23,6 @@
 #include "model.h"
 #include "zoo.h"
 
-/* SENTINEL_REQUIRE_GPU=1 (run-gpu-tests.sh sets it) turns the skip into a failure. */
-#define SKIP_WITHOUT_GPU()                                                                         \
-    do {                                                                                           \
-        const char *why = sn_gpu_check_unavailable();                                              \
-        if (why && getenv("SENTINEL_REQUIRE_GPU")) cr_assert_fail("%s", why);                      \
-        if (why) cr_skip_test("%s", why);                                                          \
-    } while (0)
-
 static const char *const prec_name[] = {"fp32", "tf32", "fp16", "bf16"};
 
 enum { N = 7, MAXB = 16 };
@@ -108,7 +100,7 @@ static void check_tensor(sn_rng *rng, int precision, sn_layout layout, const sn_
 }
 
 static void tensors(int precision) {
-    SKIP_WITHOUT_GPU();
+    SN_SKIP_WITHOUT_GPU();
     sn_rng rng;
     sn_rng_seed(&rng, sn_test_fresh_seed("gpu_preprocess_tensor"));
     for (int lay = 0; lay < 2; lay++) {
@@ -178,7 +170,7 @@ static void outputs_vs_cpu(sn_model *m, int precision, bool whole_model, const c
 }
 
 static void conv_model(int precision, int graphs) {
-    SKIP_WITHOUT_GPU();
+    SN_SKIP_WITHOUT_GPU();
     if (!graphs) setenv("SENTINEL_CUDA_GRAPHS", "0", 1);
     sn_rng rng;
     sn_rng_seed(&rng, sn_test_fresh_seed("gpu_preprocess_conv"));
@@ -200,7 +192,7 @@ Test(gpu_preprocess, conv_fp16, .timeout = 600) { conv_model(SN_PRECISION_FP16, 
 Test(gpu_preprocess, conv_fp16_no_graphs, .timeout = 600) { conv_model(SN_PRECISION_FP16, 0); }
 
 Test(gpu_preprocess, seed_cnn_imagenet_preprocessing, .timeout = 600) {
-    SKIP_WITHOUT_GPU();
+    SN_SKIP_WITHOUT_GPU();
     sn_graph *g = NULL;
     sn_error e = {0};
     cr_assert_eq(sn_zoo_build("seed-cnn", 0, &g, &e), SN_OK, "%s", e.message);
@@ -214,7 +206,7 @@ Test(gpu_preprocess, seed_cnn_imagenet_preprocessing, .timeout = 600) {
 /* Batches that grow (full-HD frames last) and shrink: the packing buffers grow and are reused,
  * and every batch still matches the CPU's preprocessing. */
 Test(gpu_preprocess, growing_batches, .timeout = 600) {
-    SKIP_WITHOUT_GPU();
+    SN_SKIP_WITHOUT_GPU();
     sn_rng rng;
     sn_rng_seed(&rng, sn_test_fresh_seed("gpu_preprocess_grow"));
     sn_preprocess meta = sn_img_meta(224, 224, 256, 0, &rng);

@@ -15,18 +15,10 @@
 #include "model.h"
 #include "zoo.h"
 
-/* SENTINEL_REQUIRE_GPU=1 (run-gpu-tests.sh sets it) turns the skip into a failure. */
-#define SKIP_WITHOUT_GPU()                                                                         \
-    do {                                                                                           \
-        const char *why = sn_gpu_check_unavailable();                                              \
-        if (why && getenv("SENTINEL_REQUIRE_GPU")) cr_assert_fail("%s", why);                      \
-        if (why) cr_skip_test("%s", why);                                                          \
-    } while (0)
-
 static const char *const prec_name[] = {"fp32", "tf32", "fp16", "bf16"};
 
 static void run_model(const char *name, int precision) {
-    SKIP_WITHOUT_GPU();
+    SN_SKIP_WITHOUT_GPU();
     sn_rng rng;
     sn_rng_seed(&rng, sn_test_fresh_seed(name));
     sn_graph *g = NULL;
@@ -67,7 +59,7 @@ Test(gpu_zoo, resnet18_tf32, .timeout = 600) { run_model("resnet18", SN_PRECISIO
 
 /* A second engine of the same model compiles nothing: every kernel comes from the cache. */
 Test(gpu_zoo, second_start_compiles_nothing, .timeout = 600) {
-    SKIP_WITHOUT_GPU();
+    SN_SKIP_WITHOUT_GPU();
     char *dir = sn_test_mkdtemp();
     setenv("SENTINEL_CACHE_DIR", dir, 1);
     sn_graph *g = NULL;
@@ -92,7 +84,7 @@ Test(gpu_zoo, second_start_compiles_nothing, .timeout = 600) {
 }
 
 Test(gpu_zoo, device_out_of_memory_names_the_bytes, .timeout = 600) {
-    SKIP_WITHOUT_GPU();
+    SN_SKIP_WITHOUT_GPU();
     sn_graph *g = NULL;
     sn_error e = {0};
     cr_assert_eq(sn_zoo_build("resnet50", 0, &g, &e), SN_OK, "%s", e.message);

@@ -7,12 +7,22 @@
 #define SN_GPU_CHECK_H
 
 #include <stdbool.h>
+#include <stdlib.h>
 
 #include "graph.h"
 #include "test_support.h"
 
 /* NULL when a GPU is usable, else the reason ("no GPU: ..."), in a static buffer. */
 const char *sn_gpu_check_unavailable(void);
+
+/* First statement of a Criterion test that needs a GPU: without one it skips with the probe's
+ * reason, or fails when SENTINEL_REQUIRE_GPU is set (run-gpu-tests.sh sets it). */
+#define SN_SKIP_WITHOUT_GPU()                                                                      \
+    do {                                                                                           \
+        const char *sn__why = sn_gpu_check_unavailable();                                          \
+        if (sn__why && getenv("SENTINEL_REQUIRE_GPU")) cr_assert_fail("%s", sn__why);              \
+        if (sn__why) cr_skip_test("%s", sn__why);                                                  \
+    } while (0)
 
 /* Tolerances relative to max(|cpu|, rms(cpu)) for an engine precision (sn_precision). */
 double sn_gpu_check_tolerance(int precision, bool whole_model);
