@@ -2,8 +2,8 @@
  * test_cli_run.c - sentinel-run end to end, through the built programs: a seed-cnn model from
  * sentinel-zoo and images from sentinel-mkimages in a temporary folder; top-k lines on stdout,
  * JSON Lines records (checked by a JSON parser), --save-npy files, .npy and --random inputs,
- * --stats, bad and huge images among good ones, argument errors, --device gpu without a GPU.
- * Every run is checked for a crash (a signal).
+ * --stats, argument errors, --device gpu without a GPU. Bad images among good ones:
+ * test_cli_run_input.c. Every run is checked for a crash (a signal).
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -186,75 +186,6 @@ Test(cli_run, random_inputs_with_stats) {
     }
     free(again);
     free(out);
-    teardown(&f);
-}
-
-/* Writes the first `keep` bytes of src to dst. */
-static void write_prefix(const char *src, const char *dst, size_t keep) {
-    size_t size;
-    char *b = sn_test_read_file(src, &size);
-    cr_assert(b && size > keep);
-    cr_assert_eq(sn_test_write_file(dst, b, keep), 0);
-    free(b);
-}
-
-Test(cli_run, bad_images_are_skipped_and_named) {
-    fixture f;
-    setup(&f, 9);
-    char p1[4200], p2[4200], p3[4200], p4[4200], src[4200], jsonl[4200];
-    /* Random bytes named .jpg; a JPEG whose frame header says 0 components; a PNG cut short. */
-    snprintf(p1, sizeof p1, "%s/noise.jpg", f.img);
-    snprintf(p2, sizeof p2, "%s/badsof.jpg", f.img);
-    snprintf(p3, sizeof p3, "%s/cut.png", f.img);
-    snprintf(p4, sizeof p4, "%s/huge.png", f.img);
-    snprintf(jsonl, sizeof jsonl, "%s/out.jsonl", f.dir);
-    sn_rng r;
-    sn_rng_seed(&r, sn_test_fresh_seed("cli_bad"));
-    uint8_t noise[777];
-    for (size_t i = 0; i < sizeof noise; i++) noise[i] = (uint8_t)sn_rng_u64(&r);
-    cr_assert_eq(sn_test_write_file(p1, noise, sizeof noise), 0);
-    sn_test_cli_image_path(f.img, "000-", src, sizeof src);
-    size_t size;
-    uint8_t *jpg = sn_test_read_file(src, &size);
-    cr_assert(jpg, "no %s", src);
-    for (size_t i = 2; i + 10 < size; i++)
-        if (jpg[i] == 0xff && jpg[i + 1] == 0xc0) {
-            jpg[i + 9] = 0;
-            break;
-        }
-    cr_assert_eq(sn_test_write_file(p2, jpg, size), 0);
-    free(jpg);
-    sn_test_cli_image_path(f.img, "004-", src, sizeof src);
-    write_prefix(src, p3, 200);
-    /* A PNG header declaring 100000x100000. */
-    static const uint8_t huge[] = {0x89, 'P',  'N',  'G',  '\r', '\n', 0x1a, '\n', 0,    0,
-                                   0,    13,   'I',  'H',  'D',  'R',  0,    1,    0x86, 0xa0,
-                                   0,    1,    0x86, 0xa0, 8,    2,    0,    0,    0,    0,
-                                   0,    0,    0,    0,    0,    0,    0,    'I',  'E',  'N',
-                                   'D',  0xae, 0x42, 0x60, 0x82};
-    cr_assert_eq(sn_test_write_file(p4, huge, sizeof huge), 0);
-
-    char *out = NULL;
-    int rc = sn_test_cli_run(&out, "'%s' '%s' '%s' -o '%s' --top 1", sn_test_bin("sentinel-run"),
-                             f.model, f.img, jsonl);
-    cr_assert_eq(rc, 1, "%s", out);
-    cr_assert(strstr(out, "noise.jpg: unsupported format"), "%s", out);
-    cr_assert(strstr(out, "badsof.jpg: corrupt JPEG"), "%s", out);
-    cr_assert(strstr(out, "cut.png: truncated PNG"), "%s", out);
-    cr_assert(strstr(out, "huge.png: image is 100000x100000, over the"), "%s", out);
-    cr_assert(strstr(out, "13 inputs: 9 succeeded, 4 failed"), "%s", out);
-    free(out);
-
-    int n;
-    char **recs = sn_test_jsonl_records(jsonl, &n);
-    cr_assert_eq(n, 13);
-    int good = 0, bad = 0;
-    for (int i = 0; i < n; i++) {
-        if (strstr(recs[i], "\"top\":[")) good++;
-        if (strstr(recs[i], "\"error\":")) bad++;
-    }
-    cr_assert(good == 9 && bad == 4, "%d good, %d bad", good, bad);
-    sn_test_jsonl_free(recs, n);
     teardown(&f);
 }
 

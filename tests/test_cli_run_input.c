@@ -1,11 +1,11 @@
 /*
  * test_cli_run_input.c - sentinel-run's input pipeline end to end, through the built programs:
  * a folder of generated JPEG and PNG images with bad files mixed in (empty, truncated,
- * corrupt, another format, over the pixel limit, a FIFO, a dangling link, unreadable), each
- * named with its reason while every good image gets its result; JSON Lines complete and in
- * input order; the same results whatever the number of decoding threads or the batch size;
- * --stats' decoding and idle lines; and Ctrl-C (SIGINT, sent from the test) in the middle of a
- * run, which must leave a valid JSON Lines file with every finished record.
+ * corrupt, another format, random bytes, over the pixel limit, a FIFO, a dangling link,
+ * unreadable), each named with its reason while every good image gets its result; JSON Lines
+ * complete and in input order; the same results whatever the number of decoding threads or
+ * the batch size; --stats' decoding and idle lines; and Ctrl-C (SIGINT, sent from the test) in
+ * the middle of a run, which must leave a valid JSON Lines file with every finished record.
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -132,15 +132,27 @@ static int write_bad_files(const fixture *f, bad_file *bad) {
 
     sn_test_cli_image_path(f->img, "004-", src, sizeof src); /* an RGB PNG */
     uint8_t *png = sn_test_read_file(src, &size);
-    cr_assert(png && size > 100);
+    cr_assert(png && size > 200);
     snprintf(path, sizeof path, "%s/b-cut.png", f->img);
     cr_assert_eq(sn_test_write_file(path, png, size - 30), 0);
     bad[n++] = (bad_file){"b-cut.png", "truncated PNG"};
+    snprintf(path, sizeof path, "%s/b-head.png", f->img); /* cut in its first chunks */
+    cr_assert_eq(sn_test_write_file(path, png, 200), 0);
+    bad[n++] = (bad_file){"b-head.png", "truncated PNG"};
     free(png);
 
     snprintf(path, sizeof path, "%s/b-gif.png", f->img);
     cr_assert_eq(sn_test_write_file(path, "GIF89a\x01\x00\x01\x00\x00\x00\x00", 13), 0);
     bad[n++] = (bad_file){"b-gif.png", "unsupported format: GIF"};
+
+    sn_rng r;
+    sn_rng_seed(&r, sn_test_fresh_seed("cli_input_noise"));
+    uint8_t noise[777];
+    for (size_t i = 0; i < sizeof noise; i++) noise[i] = (uint8_t)sn_rng_u64(&r);
+    if (noise[0] == 0xff || noise[0] == 0x89) noise[0] = 0; /* no JPEG or PNG signature */
+    snprintf(path, sizeof path, "%s/b-noise.jpg", f->img);
+    cr_assert_eq(sn_test_write_file(path, noise, sizeof noise), 0);
+    bad[n++] = (bad_file){"b-noise.jpg", "unsupported format"};
 
     snprintf(path, sizeof path, "%s/b-huge.png", f->img);
     write_png_header(path, 100000, 100000);
