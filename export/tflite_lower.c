@@ -123,28 +123,30 @@ bool sn__tfl_perm_is_trivial(const int32_t *dims, int rank, const int *perm) {
     return true;
 }
 
+int sn__tfl_emit_transpose_to(sn_tfl_model *m, int ni, int x, const int *perm, int y,
+                              sn_error *err) {
+    int32_t p32[SN_MAX_RANK];
+    for (int i = 0; i < m->t[x].rank; i++) p32[i] = perm[i];
+    int pc = sn_tfl_const_i32(m, "perm", p32, m->t[x].rank, err);
+    if (pc < 0 || sn_tfl_add_op(m, SN_TFL_OP_TRANSPOSE, ni, (int[]){x, pc}, 2, &y, 1, err) < 0)
+        return -1;
+    sn_tfl_op_options(m, m->n_ops - 1, SN_TFL_OPT_TRANSPOSE);
+    return y;
+}
+
 int sn__tfl_emit_transpose(sn_tfl_model *m, int ni, int x, const int *perm, sn_error *err) {
     const sn_tfl_tensor *t = &m->t[x];
-    int32_t shape[SN_MAX_RANK], p32[SN_MAX_RANK];
-    for (int i = 0; i < t->rank; i++) {
-        shape[i] = t->shape[perm[i]];
-        p32[i] = perm[i];
-    }
-    char name[300];
-    snprintf(name, sizeof name, "%s/transposed", t->name);
-    bool batched = t->batched && perm[0] == 0;
     if (t->batched && perm[0] != 0) {
         sn_errorf(err, SN_ERR_UNSUPPORTED, "tensor '%s': moving the batch dim is not supported",
                   t->name);
         return -1;
     }
-    int rank = t->rank, src = t->src;
-    int pc = sn_tfl_const_i32(m, "perm", p32, rank, err);
-    int y = pc < 0 ? -1 : sn_tfl_add_tensor(m, name, rank, shape, batched, src, err);
-    if (y < 0 || sn_tfl_add_op(m, SN_TFL_OP_TRANSPOSE, ni, (int[]){x, pc}, 2, &y, 1, err) < 0)
-        return -1;
-    sn_tfl_op_options(m, m->n_ops - 1, SN_TFL_OPT_TRANSPOSE);
-    return y;
+    int32_t shape[SN_MAX_RANK];
+    for (int i = 0; i < t->rank; i++) shape[i] = t->shape[perm[i]];
+    char name[300];
+    snprintf(name, sizeof name, "%s/transposed", t->name);
+    int y = sn_tfl_add_tensor(m, name, t->rank, shape, t->batched, t->src, err);
+    return y < 0 ? -1 : sn__tfl_emit_transpose_to(m, ni, x, perm, y, err);
 }
 
 int sn__tfl_emit_reshape(sn_tfl_model *m, int ni, int x, int y, sn_error *err) {

@@ -28,6 +28,9 @@ int sn__tfl_operand_const(sn_tfl_model *m, int t, int other_rank, sn_tfl_role ro
 bool sn__tfl_perm_is_trivial(const int32_t *dims, int rank, const int *perm);
 /* TRANSPOSE of TFLite tensor x by perm into a new tensor (returned), for node ni. */
 int sn__tfl_emit_transpose(sn_tfl_model *m, int ni, int x, const int *perm, sn_error *err);
+/* The same into the existing tensor y (returned); -1 with err set on failure. */
+int sn__tfl_emit_transpose_to(sn_tfl_model *m, int ni, int x, const int *perm, int y,
+                              sn_error *err);
 /* RESHAPE of x into the existing tensor y (its shape, -1 for a batched dim 0). */
 int sn__tfl_emit_reshape(sn_tfl_model *m, int ni, int x, int y, sn_error *err);
 /* Graph activation t as a TFLite tensor whose memory order is Sentinel's (NCHW): t itself,

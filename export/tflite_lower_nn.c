@@ -63,8 +63,23 @@ static int sn__tfl_paddings(sn_tfl_model *m, const int32_t *v, int rows, sn_erro
                             sizeof(int32_t) * 2 * (size_t)rows, SN_TFL_ROLE_NONE, err);
 }
 
-/* NHWC tensor x padded on H and W by p (top, bottom, left, right) with `value` (PAD for zero,
- * PADV2 otherwise); returns the padded tensor. */
+/* x padded by the paddings constant pc with `value` into y: PAD for zero, PADV2 otherwise.
+ * Returns the op, or -1 with err set. */
+static int sn__tfl_emit_pad(sn_tfl_model *m, int ni, int x, int pc, float value, int y,
+                            sn_error *err) {
+    if (value == 0.0f) {
+        int op = sn_tfl_add_op(m, SN_TFL_OP_PAD, ni, (int[]){x, pc}, 2, &y, 1, err);
+        if (op >= 0) sn_tfl_op_options(m, op, SN_TFL_OPT_PAD);
+        return op;
+    }
+    int vc = sn_tfl_const_f32_scalar(m, "pad_value", value, SN_TFL_ROLE_SAME_AS_IN, err);
+    int op = vc < 0 ? -1 : sn_tfl_add_op(m, SN_TFL_OP_PADV2, ni, (int[]){x, pc, vc}, 3, &y, 1, err);
+    if (op >= 0) sn_tfl_op_options(m, op, SN_TFL_OPT_PADV2);
+    return op;
+}
+
+/* NHWC tensor x padded on H and W by p (top, bottom, left, right) with `value`; returns the
+ * padded tensor. */
 static int sn__tfl_pad_hw(sn_tfl_model *m, int ni, int x, const int32_t *p, float value,
                           sn_error *err) {
     int32_t pads[8] = {0, 0, p[0], p[1], p[2], p[3], 0, 0};
@@ -76,17 +91,7 @@ static int sn__tfl_pad_hw(sn_tfl_model *m, int ni, int x, const int32_t *p, floa
     bool batched = t->batched;
     int src = t->src, pc = sn__tfl_paddings(m, pads, 4, err);
     int y = pc < 0 ? -1 : sn_tfl_add_tensor(m, name, 4, shape, batched, src, err);
-    if (y < 0) return -1;
-    if (value == 0.0f) {
-        if (sn_tfl_add_op(m, SN_TFL_OP_PAD, ni, (int[]){x, pc}, 2, &y, 1, err) < 0) return -1;
-        sn_tfl_op_options(m, m->n_ops - 1, SN_TFL_OPT_PAD);
-        return y;
-    }
-    int vc = sn_tfl_const_f32_scalar(m, "pad_value", value, SN_TFL_ROLE_SAME_AS_IN, err);
-    if (vc < 0 || sn_tfl_add_op(m, SN_TFL_OP_PADV2, ni, (int[]){x, pc, vc}, 3, &y, 1, err) < 0)
-        return -1;
-    sn_tfl_op_options(m, m->n_ops - 1, SN_TFL_OPT_PADV2);
-    return y;
+    return y < 0 || sn__tfl_emit_pad(m, ni, x, pc, value, y, err) < 0 ? -1 : y;
 }
 
 static int sn__tfl_f32_tensor(sn_tfl_model *m, const char *name, int rank, const int32_t *shape,
@@ -320,13 +325,8 @@ sn_status sn__tfl_lower_pad(sn_tfl_model *m, int ni, sn_error *err) {
             sn_tfl_op_options(m, op, SN_TFL_OPT_MIRROR_PAD);
             sn_tfl_op_opt_b(m, op, SN_TFL_MIRROR_PAD_MODE, SN_TFL_MIRROR_REFLECT);
         }
-    } else if (value == 0.0f) {
-        op = sn_tfl_add_op(m, SN_TFL_OP_PAD, ni, (int[]){x, pc}, 2, &y, 1, err);
-        if (op >= 0) sn_tfl_op_options(m, op, SN_TFL_OPT_PAD);
     } else {
-        int vc = sn_tfl_const_f32_scalar(m, "pad_value", value, SN_TFL_ROLE_SAME_AS_IN, err);
-        op = vc < 0 ? -1 : sn_tfl_add_op(m, SN_TFL_OP_PADV2, ni, (int[]){x, pc, vc}, 3, &y, 1, err);
-        if (op >= 0) sn_tfl_op_options(m, op, SN_TFL_OPT_PADV2);
+        op = sn__tfl_emit_pad(m, ni, x, pc, value, y, err);
     }
     return op < 0 ? err->status : SN_OK;
 }

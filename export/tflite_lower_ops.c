@@ -185,14 +185,9 @@ static sn_status sn__tfl_reshape(sn_tfl_model *m, int ni, sn_error *err) {
     char name[300];
     snprintf(name, sizeof name, "%s/nchw", yt->name);
     int mid = sn_tfl_add_tensor(m, name, 4, nchw, yt->batched, yt->src, err);
-    if (mid < 0 || sn__tfl_emit_reshape(m, ni, x, mid, err) < 0) return err->status;
-    int32_t p32[4];
-    for (int i = 0; i < 4; i++) p32[i] = sn__tfl_nhwc_perm[i];
-    int pc = sn_tfl_const_i32(m, "perm", p32, 4, err);
-    int op =
-        pc < 0 ? -1 : sn_tfl_add_op(m, SN_TFL_OP_TRANSPOSE, ni, (int[]){mid, pc}, 2, &y, 1, err);
-    if (op < 0) return err->status;
-    sn_tfl_op_options(m, op, SN_TFL_OPT_TRANSPOSE);
+    if (mid < 0 || sn__tfl_emit_reshape(m, ni, x, mid, err) < 0 ||
+        sn__tfl_emit_transpose_to(m, ni, mid, sn__tfl_nhwc_perm, y, err) < 0)
+        return err->status;
     return SN_OK;
 }
 
@@ -214,13 +209,7 @@ static sn_status sn__tfl_transpose(sn_tfl_model *m, int ni, sn_error *err) {
         return sn__tfl_refuse(m, ni, err, "moving the dynamic batch dim");
     if (sn__tfl_perm_is_trivial(m->t[x].shape, r, q))
         return sn__tfl_emit_reshape(m, ni, x, y, err) < 0 ? err->status : SN_OK;
-    int32_t q32[SN_MAX_RANK];
-    for (int i = 0; i < r; i++) q32[i] = q[i];
-    int pc = sn_tfl_const_i32(m, "perm", q32, r, err);
-    int op = pc < 0 ? -1 : sn_tfl_add_op(m, SN_TFL_OP_TRANSPOSE, ni, (int[]){x, pc}, 2, &y, 1, err);
-    if (op < 0) return err->status;
-    sn_tfl_op_options(m, op, SN_TFL_OPT_TRANSPOSE);
-    return SN_OK;
+    return sn__tfl_emit_transpose_to(m, ni, x, q, y, err) < 0 ? err->status : SN_OK;
 }
 
 /* Slice (ONNX semantics, starts and ends clamped to the dims) as STRIDED_SLICE with the bounds

@@ -198,6 +198,17 @@ int sn_tfl_add_op(sn_tfl_model *m, int code, int node, const int *in, int n_in, 
     return m->n_ops++;
 }
 
+sn_status sn_tfl_ops_to_front(sn_tfl_model *m, int first, int n, sn_error *err) {
+    if (n <= 0) return SN_OK;
+    sn_tfl_op *tmp = malloc(sizeof *tmp * (size_t)n);
+    if (!tmp) return sn__tfl_oom(err);
+    memcpy(tmp, m->ops + first, sizeof *tmp * (size_t)n);
+    memmove(m->ops + n, m->ops, sizeof *tmp * (size_t)first);
+    memcpy(m->ops, tmp, sizeof *tmp * (size_t)n);
+    free(tmp);
+    return SN_OK;
+}
+
 void sn_tfl_op_options(sn_tfl_model *m, int op, int opt_type) { m->ops[op].opt_type = opt_type; }
 
 static void sn__tfl_opt(sn_tfl_model *m, int op, int slot, char kind, int32_t i, float f) {

@@ -96,6 +96,9 @@ int sn_tfl_const_f32_scalar(sn_tfl_model *m, const char *name, float v, sn_tfl_r
 /* Append an operator; inputs and outputs are copied. Returns its index or -1. */
 int sn_tfl_add_op(sn_tfl_model *m, int code, int node, const int *in, int n_in, const int *out,
                   int n_out, sn_error *err);
+/* Move the n ops from index `first` before all the others, each group keeping its order (the
+ * QUANTIZE / DEQUANTIZE ops quantization appends run first). */
+sn_status sn_tfl_ops_to_front(sn_tfl_model *m, int first, int n, sn_error *err);
 /* Set its options table type, then add fields. */
 void sn_tfl_op_options(sn_tfl_model *m, int op, int opt_type);
 void sn_tfl_op_opt_i(sn_tfl_model *m, int op, int slot, int32_t v);

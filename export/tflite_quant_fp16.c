@@ -45,15 +45,6 @@ sn_status sn__tfl_quantize_fp16(sn_tfl_model *m, sn_error *err) {
         if (sn_tfl_add_op(m, SN_TFL_OP_DEQUANTIZE, -1, &k, 1, &d, 1, err) < 0) return err->status;
         sn_tfl_op_options(m, m->n_ops - 1, SN_TFL_OPT_DEQUANTIZE);
     }
-    /* The DEQUANTIZE ops run first: rotate them to the front, keeping both orders. */
-    int added = m->n_ops - n_before;
-    if (added > 0) {
-        sn_tfl_op *tmp = malloc(sizeof *tmp * (size_t)added);
-        if (!tmp) return sn_errorf(err, SN_ERR_OUT_OF_MEMORY, "out of memory converting to fp16");
-        memcpy(tmp, m->ops + n_before, sizeof *tmp * (size_t)added);
-        memmove(m->ops + added, m->ops, sizeof *tmp * (size_t)n_before);
-        memcpy(m->ops, tmp, sizeof *tmp * (size_t)added);
-        free(tmp);
-    }
-    return SN_OK;
+    /* The DEQUANTIZE ops run first. */
+    return sn_tfl_ops_to_front(m, n_before, m->n_ops - n_before, err);
 }

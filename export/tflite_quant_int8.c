@@ -230,15 +230,8 @@ static sn_status sn__q_boundaries(sn_tfl_model *m, sn_error *err) {
         if (op < 0) return err->status;
         sn_tfl_op_options(m, op, is_in ? SN_TFL_OPT_QUANTIZE : SN_TFL_OPT_DEQUANTIZE);
     }
-    /* QUANTIZE ops first, DEQUANTIZE ops last. */
-    int n_q = m->n_inputs;
-    sn_tfl_op *tmp = malloc(sizeof *tmp * (size_t)(n_q ? n_q : 1));
-    if (!tmp) return sn_errorf(err, SN_ERR_OUT_OF_MEMORY, "out of memory quantizing");
-    memcpy(tmp, m->ops + n_ops, sizeof *tmp * (size_t)n_q);
-    memmove(m->ops + n_q, m->ops, sizeof *tmp * (size_t)n_ops);
-    memcpy(m->ops, tmp, sizeof *tmp * (size_t)n_q);
-    free(tmp);
-    return SN_OK;
+    /* QUANTIZE ops first (they were appended first), DEQUANTIZE ops last. */
+    return sn_tfl_ops_to_front(m, n_ops, m->n_inputs, err);
 }
 
 static bool sn__q_float_io(const sn_tfl_model *m, int t) {
