@@ -1,11 +1,13 @@
 /*
- * sentinel-run - run a .sgraph or ONNX model on images, .npy tensors or random inputs.
+ * sentinel-run - run a .sgraph or ONNX model on images, videos, cameras, .npy tensors or
+ * random inputs.
  *
  *   sentinel-run MODEL.sgraph [inputs...] [options]      (sentinel-run --help for the options)
  *
  * Inputs are JPEG/PNG files (format from the bytes), folders of them (sorted, not recursive,
- * only *.jpg *.jpeg *.png), .npy tensors (one sample [C,H,W] or a batch [N,C,H,W] matching the
- * model input) and --random N seeded samples. Images are decoded and preprocessed as the
+ * only *.jpg *.jpeg *.png), videos, streams and cameras (one result per frame, docs/video.md),
+ * .npy tensors (one sample [C,H,W] or a batch [N,C,H,W] matching the model input) and
+ * --random N seeded samples. Images are decoded and preprocessed as the
  * model's metadata says (loader/preprocess.h), then run in batches through the public engine
  * API. Per input: the top-k classes on stdout (or a tensor summary for outputs that are not
  * class scores), a JSON Lines record with --output, .npy files with --save-npy. The engine runs

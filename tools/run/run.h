@@ -7,7 +7,7 @@
  *   model.c          what the model takes and gives (run_io)
  *   source.c         the input sources of the command line as one ordered stream of items
  *   source_files.c   image files and folders;  source_npy.c  .npy tensors;
- *   source_random.c  --random N samples
+ *   source_random.c  --random N samples;  source_video.c  videos, streams, cameras
  *   analyse.c        what one output says: class scores or a tensor summary
  *   output_text.c    results on stdout;  output_jsonl.c  JSON Lines (--output);
  *   output_npy.c     .npy files (--save-npy);  output.c  one finished item to every writer
