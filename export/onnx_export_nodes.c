@@ -144,8 +144,7 @@ static sn_status sn__ow_gemm(sn__ow *w, int ni, const char *out) {
 static sn_status sn__ow_pool(sn__ow *w, int ni, const char *out) {
     const sn_node *n = &w->g->nodes[ni];
     const char *x = sn__ow_in(w, n, 0);
-    Onnx__NodeProto *o =
-        sn__ow_node(w, n->op == SN_OP_MAX_POOL ? "MaxPool" : "AveragePool", n->name, &x, 1, out);
+    Onnx__NodeProto *o = sn__ow_node(w, sn_op_name(n->op), n->name, &x, 1, out);
     sn__ow_copy_ints(w, o, n, "kernel_shape");
     sn__ow_copy_ints(w, o, n, "strides");
     sn__ow_copy_ints(w, o, n, "pads");
@@ -254,13 +253,14 @@ static sn_status sn__ow_bias_add(sn__ow *w, int ni, const char *out) {
     return w->status;
 }
 
-/* Ops that map by name: the inputs as they are and the listed attributes copied. */
-static sn_status sn__ow_plain(sn__ow *w, int ni, const char *op, const char *out) {
+/* Ops that map by name (Sentinel's op names are ONNX's): the inputs as they are and the listed
+ * attributes copied. */
+static sn_status sn__ow_plain(sn__ow *w, int ni, const char *out) {
     const sn_node *n = &w->g->nodes[ni];
     const char **ins = sn__ow_alloc(w, sizeof *ins * (size_t)(n->n_inputs + 1));
     if (!ins) return w->status;
     for (int i = 0; i < n->n_inputs; i++) ins[i] = sn__ow_in(w, n, i);
-    Onnx__NodeProto *o = sn__ow_node(w, op, n->name, ins, n->n_inputs, out);
+    Onnx__NodeProto *o = sn__ow_node(w, sn_op_name(n->op), n->name, ins, n->n_inputs, out);
     switch (n->op) {
     case SN_OP_CONCAT: sn__ow_attr_int(w, o, "axis", sn_node_attr_int(n, "axis", 0)); break;
     case SN_OP_FLATTEN: sn__ow_attr_int(w, o, "axis", sn_node_attr_int(n, "axis", 1)); break;
@@ -320,18 +320,18 @@ sn_status sn__ow_node_emit(sn__ow *w, int ni) {
         sn__ow_node(w, "Slice", n->name, ins, k, out);
         return w->status;
     }
-    case SN_OP_ADD: return sn__ow_plain(w, ni, "Add", out);
-    case SN_OP_SUB: return sn__ow_plain(w, ni, "Sub", out);
-    case SN_OP_MUL: return sn__ow_plain(w, ni, "Mul", out);
-    case SN_OP_DIV: return sn__ow_plain(w, ni, "Div", out);
-    case SN_OP_BATCHNORM: return sn__ow_plain(w, ni, "BatchNormalization", out);
-    case SN_OP_GLOBAL_AVG_POOL: return sn__ow_plain(w, ni, "GlobalAveragePool", out);
-    case SN_OP_CONCAT: return sn__ow_plain(w, ni, "Concat", out);
-    case SN_OP_FLATTEN: return sn__ow_plain(w, ni, "Flatten", out);
-    case SN_OP_TRANSPOSE: return sn__ow_plain(w, ni, "Transpose", out);
-    case SN_OP_MATMUL: return sn__ow_plain(w, ni, "MatMul", out);
-    case SN_OP_SOFTMAX: return sn__ow_plain(w, ni, "Softmax", out);
-    case SN_OP_IDENTITY: return sn__ow_plain(w, ni, "Identity", out);
+    case SN_OP_ADD:
+    case SN_OP_SUB:
+    case SN_OP_MUL:
+    case SN_OP_DIV:
+    case SN_OP_BATCHNORM:
+    case SN_OP_GLOBAL_AVG_POOL:
+    case SN_OP_CONCAT:
+    case SN_OP_FLATTEN:
+    case SN_OP_TRANSPOSE:
+    case SN_OP_MATMUL:
+    case SN_OP_SOFTMAX:
+    case SN_OP_IDENTITY: return sn__ow_plain(w, ni, out);
     default: return sn__ow_refuse(w, ni, "no ONNX form for this op");
     }
 }
