@@ -15,28 +15,10 @@
 #include <string.h>
 
 #include "export.h"
-#include "onnx.h"
+#include "export_support.h"
 #include "onnx.pb-c.h"
 #include "test_support.h"
 #include "zoo.h"
-
-static void *export_onnx(const sn_graph *g, int opset, size_t *size) {
-    sn_onnx_export_options o = SN_ONNX_EXPORT_OPTIONS_INIT;
-    o.opset = opset;
-    void *data = NULL;
-    sn_error err = {0};
-    cr_assert_eq(sn_export_onnx(g, &o, &data, size, &err), SN_OK, "%s", err.message);
-    return data;
-}
-
-/* Import that must succeed; the report is the caller's to free. */
-static sn_graph *import_ok(const void *data, size_t size, sn_onnx_report *rep) {
-    sn_graph *g = NULL;
-    sn_error err = {0};
-    cr_assert_eq(sn_onnx_import_memory(data, size, NULL, &g, rep, &err), SN_OK, "%s",
-                 err.message);
-    return g;
-}
 
 static const char *prop(const sn_graph *g, const char *key) {
     for (int i = 0; i < g->meta.n_props; i++)
@@ -46,19 +28,7 @@ static const char *prop(const sn_graph *g, const char *key) {
 
 /* Labels and preprocessing are identical, bit for bit; every property of a is b's too. */
 static void meta_same(const sn_graph *a, const sn_graph *b, const char *what) {
-    cr_assert_eq(a->meta.n_labels, b->meta.n_labels, "%s: label count", what);
-    for (int i = 0; i < a->meta.n_labels; i++)
-        cr_assert_str_eq(a->meta.labels[i], b->meta.labels[i], "%s: label %d", what, i);
-    const sn_preprocess *p = &a->meta.preprocess, *q = &b->meta.preprocess;
-    cr_assert_eq(p->present, q->present, "%s: preprocessing present", what);
-    cr_assert(p->width == q->width && p->height == q->height &&
-                  p->resize_shorter == q->resize_shorter && p->resize == q->resize &&
-                  p->channels == q->channels,
-              "%s: preprocessing sizes, mode or channels differ", what);
-    cr_assert(!memcmp(p->mean, q->mean, sizeof p->mean) && !memcmp(p->std, q->std, sizeof p->std),
-              "%s: mean/std differ: %.9g,%.9g,%.9g / %.9g,%.9g,%.9g", what, (double)q->mean[0],
-              (double)q->mean[1], (double)q->mean[2], (double)q->std[0], (double)q->std[1],
-              (double)q->std[2]);
+    sn_export_same_labels_preprocess(a, b, what);
     for (int i = 0; i < a->meta.n_props; i++) {
         const char *v = prop(b, a->meta.prop_keys[i]);
         cr_assert(v, "%s: property '%s' is lost", what, a->meta.prop_keys[i]);
@@ -76,9 +46,9 @@ Test(export_meta, zoo_models_at_every_opset) {
         cr_assert(g->meta.n_labels > 0 && g->meta.preprocess.present && g->meta.n_props > 0);
         for (int opset = SN_ONNX_OPSET_MIN; opset <= SN_ONNX_OPSET_MAX; opset++) {
             size_t size;
-            void *data = export_onnx(g, opset, &size);
+            void *data = sn_export_onnx_bytes(g, opset, &size);
             sn_onnx_report rep;
-            sn_graph *h = import_ok(data, size, &rep);
+            sn_graph *h = sn_export_import_bytes(data, size, &rep);
             char what[96];
             snprintf(what, sizeof what, "%s at opset %d", models[k], opset);
             cr_assert_eq(rep.n_warnings, 0, "%s: %s", what, rep.n_warnings ? rep.warnings[0] : "");
@@ -120,16 +90,16 @@ static sn_graph *awkward_model(void) {
 Test(export_meta, awkward_metadata_round_trips_exactly) {
     sn_graph *g = awkward_model();
     size_t size;
-    void *data = export_onnx(g, 17, &size);
+    void *data = sn_export_onnx_bytes(g, 17, &size);
     sn_onnx_report rep;
-    sn_graph *h = import_ok(data, size, &rep);
+    sn_graph *h = sn_export_import_bytes(data, size, &rep);
     cr_assert_eq(rep.n_warnings, 0, "%s", rep.n_warnings ? rep.warnings[0] : "");
     meta_same(g, h, "awkward metadata");
     /* And again, through the imported graph: nothing drifts. */
     size_t size2;
-    void *data2 = export_onnx(h, 17, &size2);
+    void *data2 = sn_export_onnx_bytes(h, 17, &size2);
     sn_onnx_report rep2;
-    sn_graph *h2 = import_ok(data2, size2, &rep2);
+    sn_graph *h2 = sn_export_import_bytes(data2, size2, &rep2);
     meta_same(h, h2, "awkward metadata, second round");
     sn_onnx_report_free(&rep);
     sn_onnx_report_free(&rep2);
@@ -147,7 +117,7 @@ static sn_graph *import_with_meta(const char *(*kv)[2], size_t n, sn_onnx_report
     sn_graph *g = NULL;
     cr_assert_eq(sn_zoo_build("seed-cnn", 3, &g, &err), SN_OK, "%s", err.message);
     size_t size;
-    void *data = export_onnx(g, 17, &size);
+    void *data = sn_export_onnx_bytes(g, 17, &size);
     sn_graph_destroy(g);
     Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, size, data);
     cr_assert(m);
@@ -174,7 +144,7 @@ static sn_graph *import_with_meta(const char *(*kv)[2], size_t n, sn_onnx_report
     free(e);
     free(ep);
     free(data);
-    sn_graph *h = import_ok(packed, packed_size, rep);
+    sn_graph *h = sn_export_import_bytes(packed, packed_size, rep);
     free(packed);
     return h;
 }

@@ -19,7 +19,6 @@
  * Refusals are tested in test_export_cli.c.
  */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +27,6 @@
 
 #include "export.h"
 #include "export_support.h"
-#include "onnx.h"
 #include "sgraph.h"
 #include "test_support.h"
 #include "zoo.h"
@@ -253,6 +251,10 @@ static const op_case cases[] = {
 };
 #define N_CASES ((int)(sizeof cases / sizeof *cases))
 
+/* A depthwise 3x3 convolution, 9 weights per channel as in MobileNets (the bias-correction
+ * test below). */
+static int c_depthwise_3x3(mk *m, int x) { return conv(m, x, m->c, m->c, 3, m->c, one2, zero4, one2); }
+
 static sn_graph *build_case(const op_case *c, sn_rng *rng) {
     mk m = {.rng = rng, .c = 8};
     cr_assert_eq(sn_graph_create(&m.g), SN_OK);
@@ -343,20 +345,11 @@ Test(export_ops, int8_bias_correction_removes_the_weight_rounding_shift, .timeou
     sn_export_python();
     sn_rng rng;
     sn_rng_seed(&rng, sn_test_fresh_seed("export_ops bias correction"));
-    mk m = {.rng = &rng, .c = 8};
-    cr_assert_eq(sn_graph_create(&m.g), SN_OK);
-    int64_t dims[4] = {SN_DIM_BATCH, m.c, 18, 18};
-    sn_shape s = sn_shape_make(4, dims);
-    int x;
-    cr_assert_eq(sn_graph_add_tensor(m.g, "input", SN_DTYPE_F32, &s, &x), SN_OK);
-    cr_assert_eq(sn_graph_add_input(m.g, x), SN_OK);
-    cr_assert_eq(sn_graph_add_output(m.g, conv(&m, x, m.c, m.c, 3, m.c, one2, zero4, one2)),
-                 SN_OK);
+    const op_case dw = {"depthwise_3x3", c_depthwise_3x3};
+    sn_graph *g = build_case(&dw, &rng);
     sn_error err = {0};
-    cr_assert_eq(sn_graph_validate(m.g, &err), SN_OK, "%s", err.message);
-    cr_assert_eq(sn_graph_infer_shapes(m.g, &err), SN_OK, "%s", err.message);
     enum { N_X = 16, N_C = 64 };
-    size_t per = (size_t)(m.c * 18 * 18);
+    size_t per = (size_t)(8 * 18 * 18);
     float *xs = malloc(sizeof(float) * per * N_X);
     sn_calibration cal = {
         .count = N_C, .sample_floats = per, .data = malloc(sizeof(float) * per * N_C)};
@@ -365,7 +358,7 @@ Test(export_ops, int8_bias_correction_removes_the_weight_rounding_shift, .timeou
     sn_rng_fill(&rng, cal.data, per * N_C, 1.5f, 2.5f);
     char *dir = sn_test_mkdtemp();
     cr_assert(dir);
-    sn_export_case_write(dir, m.g, xs, N_X,
+    sn_export_case_write(dir, g, xs, N_X,
                          "{\"name\": \"depthwise on an offset input\", \"batched\": true, "
                          "\"int8_channel_bias_max\": 1e-3}");
     sn_tflite_options to = SN_TFLITE_OPTIONS_INIT;
@@ -374,13 +367,13 @@ Test(export_ops, int8_bias_correction_removes_the_weight_rounding_shift, .timeou
     to.threads = 2;
     void *data = NULL;
     size_t size = 0;
-    cr_assert_eq(sn_export_tflite(m.g, &to, &data, &size, &err), SN_OK, "%s", err.message);
+    cr_assert_eq(sn_export_tflite(g, &to, &data, &size, &err), SN_OK, "%s", err.message);
     write_bytes(dir, "model.int8.tflite", data, size);
     const char *dirs[1] = {dir};
     sn_export_check(dirs, 1);
     free(xs);
     sn_calibration_free(&cal);
-    sn_graph_destroy(m.g);
+    sn_graph_destroy(g);
     if (!getenv("SN_EXPORT_KEEP")) sn_test_rmtree(dir);
     free(dir);
 }
@@ -432,9 +425,34 @@ Test(export_ops, zoo_model_at_every_opset_through_the_program, .timeout = 600) {
     free(root);
 }
 
-#ifndef SN_EXPORT_ONNX_MODELS_DIR
-#define SN_EXPORT_ONNX_MODELS_DIR ""
-#endif
+typedef struct reexport {
+    char *out; /* where the exported files go */
+    int n_tfl;       /* models TFLite could express */
+} reexport;
+
+static void reexport_one(const char *name, const sn_graph *g, void *ctx) {
+    reexport *r = ctx;
+    sn_error err = {0};
+    void *data = NULL;
+    size_t size = 0;
+    cr_assert_eq(sn_export_onnx(g, NULL, &data, &size, &err), SN_OK, "%s: %s", name,
+                 err.message);
+    write_bytes(r->out, name, data, size);
+    /* TFLite too, where it can express the model (others are refused with a reason). */
+    sn_tflite_options to = SN_TFLITE_OPTIONS_INIT;
+    sn_status s = sn_export_tflite(g, &to, &data, &size, &err);
+    cr_assert(s == SN_OK || s == SN_ERR_UNSUPPORTED, "%s: %s", name, err.message);
+    if (s == SN_OK) {
+        char file[4200];
+        snprintf(file, sizeof file, "%.*s.tflite", (int)(strlen(name) - 5), name);
+        write_bytes(r->out, file, data, size);
+        r->n_tfl++;
+    } else {
+        cr_assert(strstr(err.message, "node '") || strstr(err.message, "graph"), "%s: %s", name,
+                  err.message);
+        cr_log_info("%s: TFLite refuses: %s", name, err.message);
+    }
+}
 
 /* The ONNX parity suite's models (onnx.helper-made, and torch.onnx exports when torch is
  * installed), imported and exported again - to ONNX always, to TFLite where it can express
@@ -442,49 +460,13 @@ Test(export_ops, zoo_model_at_every_opset_through_the_program, .timeout = 600) {
  * importer read, for ops and attribute spellings beyond what Sentinel's own graphs use. */
 Test(export_ops, reimported_onnx_models_in_onnxruntime, .timeout = 600) {
     sn_export_python();
-    const char *src = getenv("SN_EXPORT_ONNX_MODELS");
-    if (!src || !*src) src = SN_EXPORT_ONNX_MODELS_DIR;
-    DIR *d = *src ? opendir(src) : NULL;
-    if (!d)
-        cr_skip_test("no ONNX parity models at '%s' (the onnx_models CTest fixture writes "
-                     "them)",
-                     src);
-    char *out = sn_test_mkdtemp();
-    int n = 0, n_tfl = 0;
-    for (struct dirent *e; (e = readdir(d));) {
-        size_t len = strlen(e->d_name);
-        if (len < 6 || strcmp(e->d_name + len - 5, ".onnx")) continue;
-        char path[4600];
-        snprintf(path, sizeof path, "%s/%s", src, e->d_name);
-        sn_graph *g = NULL;
-        sn_error err = {0};
-        if (sn_onnx_import_file(path, NULL, &g, NULL, &err) != SN_OK) continue;
-        void *data = NULL;
-        size_t size = 0;
-        cr_assert_eq(sn_export_onnx(g, NULL, &data, &size, &err), SN_OK, "%s: %s", e->d_name,
-                     err.message);
-        write_bytes(out, e->d_name, data, size);
-        /* TFLite too, where it can express the model (others are refused with a reason). */
-        sn_tflite_options to = SN_TFLITE_OPTIONS_INIT;
-        sn_status s = sn_export_tflite(g, &to, &data, &size, &err);
-        cr_assert(s == SN_OK || s == SN_ERR_UNSUPPORTED, "%s: %s", e->d_name, err.message);
-        if (s == SN_OK) {
-            snprintf(path, sizeof path, "%.*s.tflite", (int)(len - 5), e->d_name);
-            write_bytes(out, path, data, size);
-            n_tfl++;
-        } else {
-            cr_assert(strstr(err.message, "node '") || strstr(err.message, "graph"), "%s: %s",
-                      e->d_name, err.message);
-            cr_log_info("%s: TFLite refuses: %s", e->d_name, err.message);
-        }
-        sn_graph_destroy(g);
-        n++;
-    }
-    closedir(d);
+    const char *src = sn_export_parity_dir();
+    reexport r = {.out = sn_test_mkdtemp()};
+    int n = sn_export_each_parity_model(reexport_one, &r, NULL);
     cr_assert_gt(n, 0, "no model in %s imported", src);
-    cr_log_info("%d models re-exported to ONNX, %d to TFLite", n, n_tfl);
-    const char *args[2] = {src, out};
+    cr_log_info("%d models re-exported to ONNX, %d to TFLite", n, r.n_tfl);
+    const char *args[2] = {src, r.out};
     sn_export_run_script("check_reexport.py", args, 2);
-    sn_test_rmtree(out);
-    free(out);
+    sn_test_rmtree(r.out);
+    free(r.out);
 }

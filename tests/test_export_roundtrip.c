@@ -13,13 +13,12 @@
  * fixture) are round-tripped too, when that fixture has run.
  */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "export.h"
-#include "onnx.h"
+#include "export_support.h"
 #include "passes/pass.h"
 #include "sgraph.h"
 #include "test_support.h"
@@ -122,17 +121,8 @@ static void graph_equal(const sn_graph *a, const sn_graph *b, const char *model)
  * values in the same order - except, when `source_props` is false, the two the importer records
  * about the file it read (its opset and producer), which an export changes. */
 static void meta_equal(const sn_graph *a, const sn_graph *b, bool source_props, const char *model) {
+    sn_export_same_labels_preprocess(a, b, model);
     const sn_metadata *x = &a->meta, *y = &b->meta;
-    cr_assert_eq(x->n_labels, y->n_labels, "%s: %d labels, then %d", model, x->n_labels,
-                 y->n_labels);
-    for (int i = 0; i < x->n_labels; i++)
-        cr_assert_str_eq(x->labels[i], y->labels[i], "%s: label %d", model, i);
-    const sn_preprocess *p = &x->preprocess, *q = &y->preprocess;
-    cr_assert(p->present == q->present && p->width == q->width && p->height == q->height &&
-                  p->resize_shorter == q->resize_shorter && p->resize == q->resize &&
-                  p->channels == q->channels && !memcmp(p->mean, q->mean, sizeof p->mean) &&
-                  !memcmp(p->std, q->std, sizeof p->std),
-              "%s: the preprocessing differs", model);
     int i = 0, j = 0;
     for (;; i++, j++) {
         while (!source_props && i < x->n_props && !strncmp(x->prop_keys[i], "onnx.", 5)) i++;
@@ -146,37 +136,17 @@ static void meta_equal(const sn_graph *a, const sn_graph *b, bool source_props, 
               y->n_props);
 }
 
-static void export_bytes(const sn_graph *g, int opset, void **data, size_t *size) {
-    sn_onnx_export_options o = SN_ONNX_EXPORT_OPTIONS_INIT;
-    o.opset = opset;
-    sn_error err = {0};
-    cr_assert_eq(sn_export_onnx(g, &o, data, size, &err), SN_OK, "%s", err.message);
-}
-
-static sn_graph *import_bytes(const void *data, size_t size) {
-    sn_graph *g = NULL;
-    sn_error err = {0};
-    sn_onnx_report rep = {0};
-    sn_status s = sn_onnx_import_memory(data, size, NULL, &g, &rep, &err);
-    char line[512] = "";
-    if (rep.n_unsupported) sn_onnx_unsupported_format(&rep.unsupported[0], line, sizeof line);
-    sn_onnx_report_free(&rep);
-    cr_assert_eq(s, SN_OK, "import: %s %s", err.message, line);
-    return g;
-}
-
 static void round_trip(const char *name, bool optimize, int opset) {
     sn_error err = {0};
     sn_graph *g0 = NULL;
     cr_assert_eq(sn_zoo_build(name, sn_test_fresh_seed(name), &g0, &err), SN_OK, "%s", err.message);
     if (optimize)
         cr_assert_eq(sn_graph_optimize(g0, NULL, NULL, NULL, &err), SN_OK, "%s", err.message);
-    void *b0, *b1, *b2;
     size_t s0, s1, s2;
-    export_bytes(g0, opset, &b0, &s0);
-    sn_graph *g1 = import_bytes(b0, s0); /* "an imported ONNX model" */
-    export_bytes(g1, opset, &b1, &s1);
-    sn_graph *g2 = import_bytes(b1, s1);
+    void *b0 = sn_export_onnx_bytes(g0, opset, &s0);
+    sn_graph *g1 = sn_export_import_bytes(b0, s0, NULL); /* "an imported ONNX model" */
+    void *b1 = sn_export_onnx_bytes(g1, opset, &s1);
+    sn_graph *g2 = sn_export_import_bytes(b1, s1, NULL);
     char model[128];
     snprintf(model, sizeof model, "%s%s (opset %d)", name, optimize ? " optimised" : "", opset);
     graph_equal(g1, g2, model);
@@ -194,7 +164,7 @@ static void round_trip(const char *name, bool optimize, int opset) {
                      SN_OK);
     meta_equal(g0_props, g1, true, model);
     sn_graph_destroy(g0_props);
-    export_bytes(g2, opset, &b2, &s2);
+    void *b2 = sn_export_onnx_bytes(g2, opset, &s2);
     cr_assert(s1 == s2 && !memcmp(b1, b2, s1), "%s: the second export differs from the first",
               model);
     free(b0);
@@ -240,10 +210,8 @@ Test(export_roundtrip, deterministic_and_read_only) {
         free(d1);
         free(d2);
     }
-    void *o1, *o2;
     size_t s1, s2;
-    export_bytes(g, 17, &o1, &s1);
-    export_bytes(g, 17, &o2, &s2);
+    void *o1 = sn_export_onnx_bytes(g, 17, &s1), *o2 = sn_export_onnx_bytes(g, 17, &s2);
     cr_assert(s1 == s2 && !memcmp(o1, o2, s1), "ONNX export is not deterministic");
     free(o1);
     free(o2);
@@ -254,56 +222,32 @@ Test(export_roundtrip, deterministic_and_read_only) {
     sn_graph_destroy(g);
 }
 
-#ifndef SN_EXPORT_ONNX_MODELS_DIR
-#define SN_EXPORT_ONNX_MODELS_DIR ""
-#endif
-
 /* Every .onnx model of the parity suite that imports: export, import, export again. */
+static void parity_round_trip(const char *name, const sn_graph *g1, void *ctx) {
+    (void)ctx;
+    size_t s1, s2, s3;
+    void *b1 = sn_export_onnx_bytes(g1, 0, &s1);
+    sn_graph *g2 = sn_export_import_bytes(b1, s1, NULL);
+    graph_equal(g1, g2, name);
+    meta_equal(g1, g2, false, name);
+    /* The importer records the source file's opset and producer as properties, which the
+     * first export changes; from then on the bytes are a fixed point. */
+    void *b2 = sn_export_onnx_bytes(g2, 0, &s2);
+    sn_graph *g3 = sn_export_import_bytes(b2, s2, NULL);
+    graph_equal(g2, g3, name);
+    meta_equal(g2, g3, true, name);
+    void *b3 = sn_export_onnx_bytes(g3, 0, &s3);
+    cr_assert(s2 == s3 && !memcmp(b2, b3, s2), "%s: the third export differs", name);
+    free(b1);
+    free(b2);
+    free(b3);
+    sn_graph_destroy(g2);
+    sn_graph_destroy(g3);
+}
+
 Test(export_roundtrip, onnx_parity_models) {
-    const char *dir = getenv("SN_EXPORT_ONNX_MODELS");
-    if (!dir || !*dir) dir = SN_EXPORT_ONNX_MODELS_DIR;
-    DIR *d = *dir ? opendir(dir) : NULL;
-    if (!d)
-        cr_skip_test("no ONNX parity models at '%s' (the onnx_models CTest fixture writes "
-                     "them)",
-                     dir);
-    int done = 0, failed_import = 0;
-    for (struct dirent *e; (e = readdir(d));) {
-        size_t n = strlen(e->d_name);
-        if (n < 6 || strcmp(e->d_name + n - 5, ".onnx")) continue;
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        sn_graph *g1 = NULL;
-        sn_error err = {0};
-        if (sn_onnx_import_file(path, NULL, &g1, NULL, &err) != SN_OK) {
-            failed_import++; /* the parity test judges the importer; here only what imports */
-            continue;
-        }
-        void *b1, *b2, *b3;
-        size_t s1, s2, s3;
-        sn_onnx_export_options o = SN_ONNX_EXPORT_OPTIONS_INIT;
-        cr_assert_eq(sn_export_onnx(g1, &o, &b1, &s1, &err), SN_OK, "%s: %s", e->d_name,
-                     err.message);
-        sn_graph *g2 = import_bytes(b1, s1);
-        graph_equal(g1, g2, e->d_name);
-        meta_equal(g1, g2, false, e->d_name);
-        /* The importer records the source file's opset and producer as properties, which the
-         * first export changes; from then on the bytes are a fixed point. */
-        cr_assert_eq(sn_export_onnx(g2, &o, &b2, &s2, &err), SN_OK, "%s", err.message);
-        sn_graph *g3 = import_bytes(b2, s2);
-        graph_equal(g2, g3, e->d_name);
-        meta_equal(g2, g3, true, e->d_name);
-        cr_assert_eq(sn_export_onnx(g3, &o, &b3, &s3, &err), SN_OK, "%s", err.message);
-        cr_assert(s2 == s3 && !memcmp(b2, b3, s2), "%s: the third export differs", e->d_name);
-        free(b1);
-        free(b2);
-        free(b3);
-        sn_graph_destroy(g1);
-        sn_graph_destroy(g2);
-        sn_graph_destroy(g3);
-        done++;
-    }
-    closedir(d);
+    int failed_import = 0;
+    int done = sn_export_each_parity_model(parity_round_trip, NULL, &failed_import);
     cr_log_info("%d ONNX models round-tripped (%d did not import)", done, failed_import);
-    cr_assert_gt(done, 0, "no model in %s imported", dir);
+    cr_assert_gt(done, 0, "no model in %s imported", sn_export_parity_dir());
 }

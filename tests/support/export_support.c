@@ -9,12 +9,14 @@
 
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "export.h"
 #include "model.h"
 #include "npy.h"
 #include "passes/pass.h"
@@ -22,6 +24,9 @@
 
 #ifndef SN_EXPORT_VENV_DIR
 #define SN_EXPORT_VENV_DIR SN_TEST_BIN_DIR "/../venv"
+#endif
+#ifndef SN_EXPORT_ONNX_MODELS_DIR
+#define SN_EXPORT_ONNX_MODELS_DIR ""
 #endif
 
 char *sn_export_sh(int want, const char *fmt, ...) {
@@ -157,4 +162,81 @@ void sn_export_run_script(const char *script, const char *const *args, int n) {
 
 void sn_export_check(const char *const *dirs, int n) {
     sn_export_run_script("check_export.py", dirs, n);
+}
+
+void *sn_export_onnx_bytes(const sn_graph *g, int opset, size_t *size) {
+    sn_onnx_export_options o = SN_ONNX_EXPORT_OPTIONS_INIT;
+    o.opset = opset;
+    void *data = NULL;
+    sn_error err = {0};
+    cr_assert_eq(sn_export_onnx(g, &o, &data, size, &err), SN_OK, "%s", err.message);
+    return data;
+}
+
+sn_graph *sn_export_import_bytes(const void *data, size_t size, sn_onnx_report *rep) {
+    sn_graph *g = NULL;
+    sn_error err = {0};
+    sn_onnx_report local = {0};
+    sn_onnx_report *r = rep ? rep : &local;
+    sn_status s = sn_onnx_import_memory(data, size, NULL, &g, r, &err);
+    char line[512] = "";
+    if (r->n_unsupported) sn_onnx_unsupported_format(&r->unsupported[0], line, sizeof line);
+    sn_onnx_report_free(&local);
+    cr_assert_eq(s, SN_OK, "import: %s %s", err.message, line);
+    return g;
+}
+
+void sn_export_same_labels_preprocess(const sn_graph *a, const sn_graph *b, const char *what) {
+    const sn_metadata *x = &a->meta, *y = &b->meta;
+    cr_assert_eq(x->n_labels, y->n_labels, "%s: %d labels, then %d", what, x->n_labels,
+                 y->n_labels);
+    for (int i = 0; i < x->n_labels; i++)
+        cr_assert_str_eq(x->labels[i], y->labels[i], "%s: label %d", what, i);
+    const sn_preprocess *p = &x->preprocess, *q = &y->preprocess;
+    cr_assert_eq(p->present, q->present, "%s: preprocessing present", what);
+    cr_assert(p->width == q->width && p->height == q->height &&
+                  p->resize_shorter == q->resize_shorter && p->resize == q->resize &&
+                  p->channels == q->channels,
+              "%s: preprocessing sizes, mode or channels differ", what);
+    cr_assert(!memcmp(p->mean, q->mean, sizeof p->mean) && !memcmp(p->std, q->std, sizeof p->std),
+              "%s: mean/std differ: %.9g,%.9g,%.9g / %.9g,%.9g,%.9g", what, (double)q->mean[0],
+              (double)q->mean[1], (double)q->mean[2], (double)q->std[0], (double)q->std[1],
+              (double)q->std[2]);
+}
+
+const char *sn_export_parity_dir(void) {
+    const char *dir = getenv("SN_EXPORT_ONNX_MODELS");
+    if (!dir || !*dir) dir = SN_EXPORT_ONNX_MODELS_DIR;
+    DIR *d = *dir ? opendir(dir) : NULL;
+    if (!d)
+        cr_skip_test("no ONNX parity models at '%s' (the onnx_models CTest fixture writes them)",
+                     dir);
+    closedir(d);
+    return dir;
+}
+
+int sn_export_each_parity_model(void (*fn)(const char *name, const sn_graph *g, void *ctx),
+                                void *ctx, int *not_imported) {
+    const char *dir = sn_export_parity_dir();
+    DIR *d = opendir(dir);
+    cr_assert(d, "%s", dir);
+    int done = 0, failed = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        if (n < 6 || strcmp(e->d_name + n - 5, ".onnx")) continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        sn_graph *g = NULL;
+        sn_error err = {0};
+        if (sn_onnx_import_file(path, NULL, &g, NULL, &err) != SN_OK) {
+            failed++;
+            continue;
+        }
+        fn(e->d_name, g, ctx);
+        sn_graph_destroy(g);
+        done++;
+    }
+    closedir(d);
+    if (not_imported) *not_imported = failed;
+    return done;
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "graph.h"
+#include "onnx.h"
 
 /* Fewer samples under AddressSanitizer, where calibration and the CPU engine are ~4x slower. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -47,6 +48,23 @@ void sn_export_zoo_case(const char *name, int n_cal, int n_eval, double top1_min
 /* The same network with a prototype head (well-separated classes), int8 only: top-1 agreement
  * >= 95% on the 20 prototype images (logged only under ASan, where the sets shrink). */
 void sn_export_zoo_prototypes_case(const char *name, int n_cal, int n_eval);
+
+/* sn_export_onnx at `opset` (0: the default), which must succeed: the bytes (malloc'ed). */
+void *sn_export_onnx_bytes(const sn_graph *g, int opset, size_t *size);
+/* sn_onnx_import_memory, which must succeed (the failure names the first unsupported node).
+ * The report, when rep is not NULL, is the caller's to free. */
+sn_graph *sn_export_import_bytes(const void *data, size_t size, sn_onnx_report *rep);
+/* a's and b's labels and preprocessing are identical, bit for bit. */
+void sn_export_same_labels_preprocess(const sn_graph *a, const sn_graph *b, const char *what);
+
+/* The ONNX parity suite's folder (the onnx_models CTest fixture writes it;
+ * SN_EXPORT_ONNX_MODELS overrides it); skips the calling test, saying why, when it is missing. */
+const char *sn_export_parity_dir(void);
+/* fn(name, graph, ctx) for each of its .onnx models that Sentinel imports (the parity tests
+ * judge the importer; these only what imports). Returns how many imported; *not_imported (may
+ * be NULL) counts the others. */
+int sn_export_each_parity_model(void (*fn)(const char *name, const sn_graph *g, void *ctx),
+                                void *ctx, int *not_imported);
 
 /* Runs a shell command; fails the test with its output unless it exits with `want`. Returns the
  * output (malloc'ed). */
