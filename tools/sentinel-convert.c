@@ -127,7 +127,7 @@ static int parse_size(const char *s, int *w, int *h) {
 }
 
 /* Labels: one per line (a final newline is optional; \r\n is accepted). */
-static int set_labels(sn_graph *g, const char *path, int *count) {
+static int set_labels(sn_graph *g, const char *path) {
     FILE *f = fopen(path, "rb");
     if (!f) {
         fprintf(stderr, PROG ": --labels %s: %s\n", path, strerror(errno));
@@ -187,7 +187,6 @@ static int set_labels(sn_graph *g, const char *path, int *count) {
         fprintf(stderr, PROG ": --labels %s: %s\n", path, sn_status_string(st));
         goto done;
     }
-    *count = n;
     rc = 0;
 done:
     fclose(f);
@@ -277,12 +276,12 @@ int main(int argc, char **argv) {
     }
     for (int i = 0; !o.quiet && i < rep.n_warnings; i++)
         fprintf(stderr, PROG ": %s: warning: %s\n", o.model, rep.warnings[i]);
-    int imported = live_nodes(g), labels = 0;
+    int imported = live_nodes(g);
     if (!o.no_optimize && sn_graph_optimize(g, NULL, NULL, NULL, &err) != SN_OK) {
         fprintf(stderr, PROG ": %s: optimising: %s\n", o.model, err.message);
         goto done;
     }
-    if (o.labels && set_labels(g, o.labels, &labels)) goto done;
+    if (o.labels && set_labels(g, o.labels)) goto done;
     if ((rc = set_preprocess(g, &o)) != 0) goto done;
     rc = 1;
     if (sn_sgraph_write_file(g, o.out, &err) != SN_OK) {

@@ -29,6 +29,7 @@
 #include "onnx.h"
 #include "passes/pass.h"
 #include "sentinel.h"
+#include "sgraph_format.h"
 
 #define PROG "sentinel-export"
 
@@ -209,7 +210,7 @@ static sn_status sn__load(const char *path, bool quiet, sn_graph **g, sn_model *
     unsigned char head[16];
     size_t n = fread(head, 1, sizeof head, f);
     fclose(f);
-    if (n >= 8 && !memcmp(head, "SGRAPH\0\1", 8)) {
+    if (n >= SN_SG_MAGIC_SIZE && !memcmp(head, SN_SG_MAGIC, SN_SG_MAGIC_SIZE)) {
         sn_status s = sn_model_load_file(path, keep, err);
         if (s != SN_OK) return s;
         s = sn_graph_clone(sn_model_graph(*keep), g);
