@@ -292,10 +292,13 @@ static bool sn__overlap(const void *a, size_t na, const void *b, size_t nb) {
     return na && nb && x < y + nb && y < x + na;
 }
 
-sn_status sn__engine_check_buffers(const sn_engine *e, int batch, const void *const *inputs,
-                                   void *const *outputs, const char *fn, sn_error *err) {
+sn_status sn__engine_check_buffers(const sn_engine *e, int batch, bool with_inputs,
+                                   const void *const *inputs, void *const *outputs,
+                                   const char *fn, sn_error *err) {
     const sn_graph *g = e->g;
-    const int n_in = inputs ? g->n_inputs : 0;
+    const int n_in = with_inputs ? g->n_inputs : 0;
+    if (n_in > 0 && !inputs)
+        return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "%s: inputs is NULL", fn);
     if (g->n_outputs > 0 && !outputs)
         return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "%s: outputs is NULL", fn);
     for (int i = 0; i < n_in; i++)
@@ -329,9 +332,8 @@ sn_status sn_engine_run(sn_engine *e, int batch, const void *const *inputs, void
         return sn_errorf(err, SN_ERR_INVALID_ARGUMENT,
                          "sn_engine_run: batch %d is outside 1..%d (the engine's max_batch)", batch,
                          e->max_batch);
-    if (e->g->n_inputs > 0 && !inputs)
-        return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "sn_engine_run: inputs is NULL");
-    sn_status st = sn__engine_check_buffers(e, batch, inputs, outputs, "sn_engine_run", err);
+    sn_status st =
+        sn__engine_check_buffers(e, batch, true, inputs, outputs, "sn_engine_run", err);
     if (st != SN_OK) return st;
     pthread_mutex_lock(&e->lock);
     st = e->ops->run(e->state, batch, inputs, outputs, err);
@@ -377,10 +379,8 @@ sn_status sn_engine_run_device(sn_engine *e, int batch, const void *const *input
                          "sn_engine_run_device: batch %d is outside 1..%d (the engine's "
                          "max_batch)", batch, e->max_batch);
     /* Device pointers cannot be checked for overlap from the host; presence can. */
-    if (e->g->n_inputs > 0 && !inputs)
-        return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "sn_engine_run_device: inputs is NULL");
     sn_status st =
-        sn__engine_check_buffers(e, batch, inputs, outputs, "sn_engine_run_device", err);
+        sn__engine_check_buffers(e, batch, true, inputs, outputs, "sn_engine_run_device", err);
     if (st != SN_OK) return st;
     pthread_mutex_lock(&e->lock);
     st = e->ops->run_device(e->state, batch, inputs, outputs, stream, err);

@@ -40,10 +40,12 @@ struct sn_engine {
     uint64_t image_runs, images;
 };
 
-/* Pointers present, and no output overlapping another output or an input (inputs NULL: the
- * call has no caller inputs to check). `fn` names the API function in messages. */
-sn_status sn__engine_check_buffers(const sn_engine *e, int batch, const void *const *inputs,
-                                   void *const *outputs, const char *fn, sn_error *err);
+/* Pointers present, and no output overlapping another output or an input. with_inputs: the
+ * caller passes the graph's inputs (false for sn_engine_run_images, whose input the engine
+ * fills; `inputs` is then ignored). `fn` names the API function in messages. */
+sn_status sn__engine_check_buffers(const sn_engine *e, int batch, bool with_inputs,
+                                   const void *const *inputs, void *const *outputs,
+                                   const char *fn, sn_error *err);
 
 /* engine_images.c: decide whether the model takes images (e->img_*), and fill the image
  * fields of the backend's configuration. Never fails: a model that takes no images only

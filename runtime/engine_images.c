@@ -178,7 +178,7 @@ sn_status sn_engine_run_images(sn_engine *e, int n, const sn_image_u8 *images,
                          n);
     sn_status st = sn__check_images(n, images, err);
     if (st != SN_OK) return st;
-    st = sn__engine_check_buffers(e, n, NULL, outputs, "sn_engine_run_images", err);
+    st = sn__engine_check_buffers(e, n, false, NULL, outputs, "sn_engine_run_images", err);
     if (st != SN_OK) return st;
     pthread_mutex_lock(&e->lock);
     if (e->ops->run_images)
