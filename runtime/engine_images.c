@@ -5,8 +5,8 @@
  * A model takes images when it has exactly one input, f32, [N,3,H,W] (or [N,H,W,3] when the
  * input is declared NHWC) with a dynamic or fixed-1 batch, and preprocessing that resolves for
  * that size (its own metadata, or a plain stretch without it: loader/preprocess.h). This is
- * decided once, when the engine is created, and handed to the backend in its configuration so
- * a GPU backend can build its preprocessing kernel with the other kernels.
+ * decided once, when the engine is created, and handed to the backend in its configuration,
+ * from which a GPU backend builds its preprocessing kernel (on the first call).
  *
  * Host path, for backends without run_images (the CPU): every image is preprocessed on the CPU
  * (sn_preprocess_image_strided, one image per thread) into an f32 batch the engine keeps, and
