@@ -24,8 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_common.h"
 #include "bench_report.h"
 #include "model.h"
 #include "npy.h"
@@ -166,38 +166,14 @@ static sn_status load_model(const char *name, sn_model **out, sn_error *err) {
     return sn_model_from_graph(g, out, err); /* owns g from here, even on failure */
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of sorted values. */
-static double percentile(const double *v, int n, double p) {
-    int k = (int)ceil(p * n) - 1;
-    return v[k < 0 ? 0 : (k >= n ? n - 1 : k)];
-}
-
-static uint64_t rng_next(uint64_t *s) {
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 static void fill_input(void *buf, size_t bytes, sn_dtype dt, uint64_t *rng) {
     if (dt == SN_DTYPE_F32) {
         float *f = buf;
         for (size_t i = 0; i < bytes / sizeof(float); i++)
-            f[i] = (float)((double)(rng_next(rng) >> 11) * 0x1.0p-53 * 2.0 - 1.0);
+            f[i] = sn_bench_uniform(rng);
     } else {
         unsigned char *c = buf;
-        for (size_t i = 0; i < bytes; i++) c[i] = (unsigned char)rng_next(rng);
+        for (size_t i = 0; i < bytes; i++) c[i] = (unsigned char)sn_bench_rng_next(rng);
     }
 }
 
@@ -267,8 +243,8 @@ static int bench_one(const sn_model *m, const char *name, int optimized, int bat
         if (!(out[i] = malloc(sn_engine_output_bytes(e, i) * (size_t)batch))) goto oom;
 
     /* Warm-up: caches, page faults and thread pools, at least 2 runs or a tenth of the budget. */
-    double t0 = now_s();
-    for (int k = 0; k < 2 || now_s() - t0 < a->seconds * 0.1; k++) {
+    double t0 = sn_bench_now();
+    for (int k = 0; k < 2 || sn_bench_now() - t0 < a->seconds * 0.1; k++) {
         if (sn_engine_run(e, batch, (const void *const *)in, out, &err) != SN_OK) {
             fprintf(stderr, "sentinel-bench-cpu: %s batch %d: %s\n", name, batch, err.message);
             goto done;
@@ -305,7 +281,7 @@ static int bench_one(const sn_model *m, const char *name, int optimized, int bat
         }
     }
 
-    double start = now_s(), total = 0;
+    double start = sn_bench_now(), total = 0;
     int runs = 0;
     while (runs < SN__BENCH_MIN_RUNS || total < a->seconds) {
         if ((size_t)runs == lat_cap) {
@@ -314,16 +290,16 @@ static int bench_one(const sn_model *m, const char *name, int optimized, int bat
             if (!nl) goto oom;
             lat = nl;
         }
-        double t = now_s();
+        double t = sn_bench_now();
         if (sn_engine_run(e, batch, (const void *const *)in, out, &err) != SN_OK) {
             fprintf(stderr, "sentinel-bench-cpu: %s batch %d: %s\n", name, batch, err.message);
             goto done;
         }
-        double t1 = now_s();
+        double t1 = sn_bench_now();
         lat[runs++] = t1 - t;
         total = t1 - start;
     }
-    qsort(lat, (size_t)runs, sizeof *lat, cmp_double);
+    sn_bench_sort(lat, (size_t)runs);
 
     sn_engine_stats st = SN_ENGINE_STATS_INIT;
     if (sn_engine_get_stats(e, &st) != SN_OK) {
@@ -336,8 +312,8 @@ static int bench_one(const sn_model *m, const char *name, int optimized, int bat
     r->threads = st.threads;
     r->runs = runs;
     r->images_per_s = (double)runs * batch / total;
-    r->p50_ms = percentile(lat, runs, 0.50) * 1e3;
-    r->p99_ms = percentile(lat, runs, 0.99) * 1e3;
+    r->p50_ms = sn_bench_percentile(lat, (size_t)runs, 0.50) * 1e3;
+    r->p99_ms = sn_bench_percentile(lat, (size_t)runs, 0.99) * 1e3;
     r->activation_bytes = st.activation_bytes;
     r->weight_bytes = st.weight_bytes;
     rc = 0;

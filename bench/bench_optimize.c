@@ -13,24 +13,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_common.h"
 #include "model.h"
 #include "passes/pass.h"
 #include "zoo.h"
 
 #define SN__MAX_REPEATS 10000
 
-static double sn__now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
-
-static int sn__cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+/* Milliseconds on the benchmarks' monotonic clock. */
+static double sn__now_ms(void) { return sn_bench_now() * 1e3; }
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -91,7 +83,7 @@ static int sn__bench_model(const char *name, int repeats) {
             goto done;
         }
     }
-    qsort(ms, (size_t)repeats, sizeof *ms, sn__cmp_double);
+    sn_bench_sort(ms, (size_t)repeats);
     printf("%-20s %5d -> %4d nodes   optimize: min %8.2f ms  median %8.2f ms  (%d runs; clone %.2f "
            "ms, not timed)\n",
            name, g->n_nodes, nodes_after, ms[0], ms[repeats / 2], repeats, clone_ms / repeats);

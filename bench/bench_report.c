@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_common.h"
 #include "sentinel.h"
 
 /* The "model name" line of /proc/cpuinfo, or "unknown CPU". */
@@ -57,20 +58,6 @@ void sn_bench_print_row(FILE *f, const sn_bench_result *r) {
             (double)r->activation_bytes / (1024.0 * 1024.0));
 }
 
-/* A JSON string literal: quotes, backslashes and control characters escaped. */
-static void json_string(FILE *f, const char *s) {
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
 static char *tmp_name(const char *path) {
     size_t len = strlen(path) + 5;
     char *tmp = malloc(len);
@@ -110,17 +97,17 @@ int sn_bench_write_json(const char *path, const sn_bench_result *r, int n, doubl
         return -1;
     }
     fprintf(f, "{\n  \"tool\": \"sentinel-bench-cpu\",\n  \"version\": ");
-    json_string(f, sn_version_string());
+    sn_bench_json_string(f, sn_version_string());
     fprintf(f, ",\n  \"date\": ");
-    json_string(f, date);
+    sn_bench_json_string(f, date);
     fprintf(f, ",\n  \"cpu\": ");
-    json_string(f, cpu);
+    sn_bench_json_string(f, cpu);
     fprintf(f, ",\n  \"cores\": %ld,\n  \"kernel\": ", sysconf(_SC_NPROCESSORS_ONLN));
-    json_string(f, u.release);
+    sn_bench_json_string(f, u.release);
     fprintf(f, ",\n  \"seconds_per_row\": %.3f,\n  \"results\": [", seconds);
     for (int i = 0; i < n; i++) {
         fprintf(f, "%s\n    {\"model\": ", i ? "," : "");
-        json_string(f, r[i].model);
+        sn_bench_json_string(f, r[i].model);
         fprintf(f,
                 ", \"optimized\": %s, \"batch\": %d, \"threads\": %d, \"runs\": %d, \"images_per_s\": %.3f, "
                 "\"p50_ms\": %.4f, \"p99_ms\": %.4f, \"activation_bytes\": %zu, "

@@ -4,9 +4,9 @@
 #include "e2e_row.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "bench_common.h"
 
 void sn_e2e_row_init(sn_e2e_row *r, const char *system, const char *model, const char *precision,
                      const char *mode, int batch) {
@@ -21,23 +21,6 @@ void sn_e2e_row_init(sn_e2e_row *r, const char *system, const char *model, const
     r->first_result_s = r->compile_s = r->gpu_util_pct = r->h2d_per_batch = NAN;
     r->max_rel_diff = r->h2d_bytes_per_batch = r->build_s = NAN;
     r->peak_mem_bytes = r->nvml_used_bytes = -1;
-}
-
-static void json_str(FILE *f, const char *s) {
-    if (!s) {
-        fputs("null", f);
-        return;
-    }
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
 }
 
 static void json_num(FILE *f, double v) {
@@ -56,13 +39,13 @@ static void json_int(FILE *f, int64_t v) {
 
 static void write_one(const sn_e2e_row *r, FILE *f) {
     fputs("{\"system\": ", f);
-    json_str(f, r->system);
+    sn_bench_json_string(f, r->system);
     fputs(", \"model\": ", f);
-    json_str(f, r->model);
+    sn_bench_json_string(f, r->model);
     fputs(", \"precision\": ", f);
-    json_str(f, r->precision);
+    sn_bench_json_string(f, r->precision);
     fprintf(f, ", \"batch\": %d, \"mode\": ", r->batch);
-    json_str(f, r->mode);
+    sn_bench_json_string(f, r->mode);
     const struct {
         const char *name;
         double v;
@@ -88,15 +71,15 @@ static void write_one(const sn_e2e_row *r, FILE *f) {
     fputs(", \"max_rel_diff\": ", f);
     json_num(f, r->max_rel_diff);
     fputs(", \"device\": ", f);
-    json_str(f, r->device);
+    sn_bench_json_string(f, r->device);
     fputs(", \"version\": ", f);
-    json_str(f, r->version);
+    sn_bench_json_string(f, r->version);
     fputs(", \"provider\": ", f);
-    json_str(f, r->provider);
+    sn_bench_json_string(f, r->provider);
     fputs(", \"note\": ", f);
-    json_str(f, r->note[0] ? r->note : NULL);
+    sn_bench_json_string(f, r->note[0] ? r->note : NULL);
     fputs(", \"error\": ", f);
-    json_str(f, r->error[0] ? r->error : NULL);
+    sn_bench_json_string(f, r->error[0] ? r->error : NULL);
     fputs(", \"h2d_bytes_per_batch\": ", f);
     json_num(f, r->h2d_bytes_per_batch);
     fputs(", \"build_s\": ", f);
@@ -111,22 +94,4 @@ void sn_e2e_row_write(const sn_e2e_row *r, FILE *f, FILE *out) {
         write_one(r, out);
         fflush(out);
     }
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-double sn_e2e_percentile(double *v, int n, double p) {
-    if (n <= 0) return NAN;
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    int k = (int)ceil(p * n) - 1;
-    return v[k < 0 ? 0 : (k >= n ? n - 1 : k)];
-}
-
-double sn_e2e_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }

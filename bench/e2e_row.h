@@ -30,9 +30,4 @@ void sn_e2e_row_init(sn_e2e_row *r, const char *system, const char *model, const
 /* The row as one JSON line to f (and, when out is non-NULL, appended to it). */
 void sn_e2e_row_write(const sn_e2e_row *r, FILE *f, FILE *out);
 
-/* Nearest-rank percentile of n sorted values; sorts in place first. */
-double sn_e2e_percentile(double *v, int n, double p);
-
-double sn_e2e_now(void);
-
 #endif

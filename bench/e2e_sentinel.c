@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_common.h"
 #include "e2e_row.h"
 #include "npy.h"
 #include "nvml_sampler.h"
@@ -202,20 +203,12 @@ static int parse_args(int argc, char **argv, args *a) {
     return 0;
 }
 
-static uint64_t rng_next(uint64_t *s) {
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 static void fill_f32(float *f, size_t n, uint64_t seed) {
-    for (size_t i = 0; i < n; i++)
-        f[i] = (float)((double)(rng_next(&seed) >> 11) * 0x1.0p-53 * 2.0 - 1.0);
+    for (size_t i = 0; i < n; i++) f[i] = sn_bench_uniform(&seed);
 }
 
 static bool out_of_budget(const args *a) {
-    return a->budget > 0 && sn_e2e_now() - a->started > a->budget;
+    return a->budget > 0 && sn_bench_now() - a->started > a->budget;
 }
 
 /* The engine and what a row needs to know about it. */
@@ -257,12 +250,12 @@ static int group_open(ctx *c, group *g, int max_batch, int optimize, double t0, 
     opt.threads = a->threads;
     opt.optimize = optimize;
     opt.precision = (sn_precision)prec_index(g->prec); /* fp32 0, tf32 1, fp16 2: as sn_precision */
-    double tb = sn_e2e_now();
+    double tb = sn_bench_now();
     if (sn_engine_create(g->m, &opt, &g->e, &e) != SN_OK) {
         snprintf(err, err_size, "engine: %.480s", e.message);
         return -1;
     }
-    g->build_s = sn_e2e_now() - tb;
+    g->build_s = sn_bench_now() - tb;
     if (sn_model_input_count(g->m) != 1 || sn_model_output_count(g->m) != 1) {
         snprintf(err, err_size, "one input and one output expected");
         return -1;
@@ -297,7 +290,7 @@ static int group_open(ctx *c, group *g, int max_batch, int optimize, double t0, 
         snprintf(err, err_size, "reference run: %.480s", e.message);
         goto done;
     }
-    g->first_result_s = sn_e2e_now() - t0;
+    g->first_result_s = sn_bench_now() - t0;
     double scale = 0, diff = 0;
     for (size_t i = 0; i < ref.count; i++) {
         scale = fmax(scale, fabs(ref.data[i]));
@@ -366,7 +359,7 @@ static int time_calls(call *k, sn_e2e_row *r, int batch_images) {
     }
     size_t cap = 256;
     int n = 0;
-    double *lat = malloc(cap * sizeof *lat), start = sn_e2e_now(), total = 0;
+    double *lat = malloc(cap * sizeof *lat), start = sn_bench_now(), total = 0;
     if (!lat) {
         snprintf(r->error, sizeof r->error, "out of memory");
         return -1;
@@ -383,7 +376,7 @@ static int time_calls(call *k, sn_e2e_row *r, int batch_images) {
             lat = nl;
             cap *= 2;
         }
-        double t = sn_e2e_now();
+        double t = sn_bench_now();
         if (call_once(k, &e)) {
             double u;
             int64_t m;
@@ -391,15 +384,16 @@ static int time_calls(call *k, sn_e2e_row *r, int batch_images) {
             free(lat);
             goto fail;
         }
-        double t1 = sn_e2e_now();
+        double t1 = sn_bench_now();
         lat[n++] = t1 - t;
         total = t1 - start;
     }
     sn_nvml_stop(&k->c->nvml, &r->gpu_util_pct, &r->nvml_used_bytes);
     r->runs = n;
     r->images_per_s = (double)n * batch_images / total;
-    r->p50_ms = sn_e2e_percentile(lat, n, 0.50) * 1e3;
-    r->p99_ms = sn_e2e_percentile(lat, n, 0.99) * 1e3;
+    sn_bench_sort(lat, (size_t)n);
+    r->p50_ms = sn_bench_percentile(lat, (size_t)n, 0.50) * 1e3;
+    r->p99_ms = sn_bench_percentile(lat, (size_t)n, 0.99) * 1e3;
     free(lat);
     if (sn_engine_get_stats(k->g->e, &s1) == SN_OK && s1.runs > s0.runs) {
         double runs = (double)(s1.runs - s0.runs);
@@ -461,7 +455,7 @@ static int call_make(ctx *c, group *g, int mode, int batch, call *k, char *err, 
             return -1;
         }
         uint64_t s = 0x1a6e5 + (uint64_t)batch;
-        for (size_t i = 0; i < total; i++) px[i] = (unsigned char)rng_next(&s);
+        for (size_t i = 0; i < total; i++) px[i] = (unsigned char)sn_bench_rng_next(&s);
         for (int i = 0; i < batch; i++)
             k->images[i] = (sn_image_u8){U8_SIDE, U8_SIDE, 0, px + img * (size_t)i};
         return 0;
@@ -534,7 +528,7 @@ static void run_group(ctx *c, const char *model, const char *prec) {
         emit_untimed(c, &g, "sentinel", "skipped: out of time budget", true);
         return;
     }
-    if (group_open(c, &g, max_batch_of(a), 1, sn_e2e_now(), err, sizeof err)) {
+    if (group_open(c, &g, max_batch_of(a), 1, sn_bench_now(), err, sizeof err)) {
         emit_untimed(c, &g, "sentinel", err, false);
         group_close(&g);
         return;
@@ -619,7 +613,7 @@ static void run_naive(ctx *c, const char *model, const char *prec) {
         sn_e2e_row r;
         int batch = fused ? n : 1;
         const char *system = fused ? "sentinel-batched" : "sentinel-naive";
-        if (group_open(c, &g, fused ? (n > 4 ? n : 4) : 4, fused, sn_e2e_now(), err, sizeof err)) {
+        if (group_open(c, &g, fused ? (n > 4 ? n : 4) : 4, fused, sn_bench_now(), err, sizeof err)) {
             emit_untimed(c, &g, system, err, false);
             group_close(&g);
             continue;
@@ -639,7 +633,7 @@ static void run_naive(ctx *c, const char *model, const char *prec) {
 
 int main(int argc, char **argv) {
     args a = {0};
-    a.started = sn_e2e_now();
+    a.started = sn_bench_now();
     if (parse_args(argc, argv, &a)) {
         usage(stderr);
         free(a.buf);

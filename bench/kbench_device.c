@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_common.h"
 #include "half.h"
 #include "kbench.h"
 #include "kernel_cache.h"
@@ -27,13 +28,6 @@
 #define SN__KB_MAX_LAUNCHES 4096
 
 static size_t sn__al(size_t n) { return (n + SN__KB_ALIGN - 1) & ~(size_t)(SN__KB_ALIGN - 1); }
-
-static uint64_t sn__rng(uint64_t *s) {
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
 
 sn_status sn_kb_device_open(sn_kb_device *d, sn_error *err) {
     memset(d, 0, sizeof *d);
@@ -129,15 +123,15 @@ sn_status sn_kb_fill_random(sn_kb_device *d, CUdeviceptr p, size_t bytes, size_t
     uint64_t s = seed;
     if (elem == 4) {
         float *f = (float *)h;
-        for (size_t i = 0; i < block / 4; i++) f[i] = (float)((double)(sn__rng(&s) >> 11) * 0x1.0p-53 * 2.0 - 1.0);
+        for (size_t i = 0; i < block / 4; i++) f[i] = sn_bench_uniform(&s);
     } else if (elem == 2) {
         uint16_t *u = (uint16_t *)h;
         for (size_t i = 0; i < block / 2; i++) {
-            float f = (float)((double)(sn__rng(&s) >> 11) * 0x1.0p-53 * 2.0 - 1.0);
+            float f = sn_bench_uniform(&s);
             u[i] = bf16 ? sn_f32_to_bf16(f) : sn_f32_to_f16(f);
         }
     } else {
-        for (size_t i = 0; i < block; i++) h[i] = (unsigned char)sn__rng(&s);
+        for (size_t i = 0; i < block; i++) h[i] = (unsigned char)sn_bench_rng_next(&s);
     }
     sn_status st = SN_OK;
     for (size_t at = 0; at < bytes; at += block) {
@@ -167,7 +161,7 @@ static sn_status sn__fill_images(sn_kb_device *d, CUdeviceptr p, const sn_kb_buf
     unsigned char *h = malloc(bytes);
     if (!h) return sn_errorf(err, SN_ERR_OUT_OF_MEMORY, "out of host memory (%zu bytes)", bytes);
     uint64_t s = 77;
-    for (size_t i = 0; i < bytes; i++) h[i] = (unsigned char)sn__rng(&s);
+    for (size_t i = 0; i < bytes; i++) h[i] = (unsigned char)sn_bench_rng_next(&s);
     int side = (int)lround(sqrt((double)b->unit_bytes / 3));
     for (int i = 0; i < batch; i++) {
         int64_t desc[4] = {(int64_t)(table + img * (size_t)i), side, side, (int64_t)side * 3};
@@ -211,11 +205,6 @@ static sn_status sn__launch(sn_kb_device *d, const sn_kb_case *c, int batch, con
     SN_CU_CHECK(err, d->cu->cuLaunchKernel(c->fn, (unsigned)gx, (unsigned)gy, (unsigned)gz,
                                            (unsigned)k->block, 1, 1, 0, d->stream, params, NULL));
     return SN_OK;
-}
-
-static int sn__cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 /* Milliseconds between d->ev0 and d->ev1 after both were recorded around work on d->stream. */
@@ -322,7 +311,7 @@ sn_status sn_kb_time_case(sn_kb_device *d, const sn_kb_case *c, int batch, int s
         SN_CU_TRY(st, done, err, cu->cuEventRecord(d->ev1, d->stream));
         if ((st = sn__elapsed(d, &ms[i], err)) != SN_OK) goto done;
     }
-    qsort(ms, (size_t)samples, sizeof *ms, sn__cmp);
+    sn_bench_sort(ms, (size_t)samples);
     *us = ms[samples / 2] * 1e3 / (double)m;
 done:
     if (st != SN_OK) sn_error_prefix(err, "%s at batch %d", c->name, batch);
@@ -350,7 +339,7 @@ sn_status sn_kb_time_calls(sn_kb_device *d, sn_kb_launch_fn launch, void *arg, i
         v[s] /= reps;
     }
     if (st == SN_OK) {
-        qsort(v, (size_t)samples, sizeof *v, sn__cmp);
+        sn_bench_sort(v, (size_t)samples);
         *ms = v[samples / 2];
     }
 done:

@@ -18,9 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench_common.h"
 #include "kbench.h"
 
 #define SN__KB_MAX 16
@@ -61,12 +61,6 @@ static void sn__kb_usage(FILE *f) {
                "  --no-vendor        skip the cuDNN / cuBLAS comparison\n"
                "  --threads N        NVRTC compile threads (default: the CPU count, at most 16)\n"
                "  --json FILE        also write every row, the roofline and the notes as JSON\n");
-}
-
-static double sn__now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 static int sn__kb_parse(int argc, char **argv, sn__kb_args *a) {
@@ -144,16 +138,6 @@ static int sn__kb_parse(int argc, char **argv, sn__kb_args *a) {
     return a->n_models && a->n_precs && a->n_batches ? 0 : -1;
 }
 
-static void sn__json_str(FILE *f, const char *s) {
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
-        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
-        else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
-        else fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
 static void sn__json_num(FILE *f, double v) {
     if (isfinite(v)) fprintf(f, "%.6g", v);
     else fputs("null", f);
@@ -169,13 +153,12 @@ static int sn__write_json(const char *path, const sn_kb_device *d, double copy_g
         return -1;
     }
     fputs("{\n  \"tool\": \"sentinel-bench kernels\",\n  \"gpu\": ", f);
-    sn__json_str(f, d->name);
+    sn_bench_json_string(f, d->name);
     fprintf(f, ",\n  \"arch\": %d,\n  \"sms\": %d,\n  \"l2_bytes\": %zu,\n  \"roofline\": {\"copy\": ", d->arch,
             d->sms, d->l2_bytes);
     sn__json_num(f, copy_gbps);
-    static const char *pname[] = {"fp32", "tf32", "fp16", "bf16"};
     for (int p = 0; p < 4; p++) {
-        fprintf(f, ", \"gemm_%s\": ", pname[p]);
+        fprintf(f, ", \"gemm_%s\": ", sn_gpu_precision_name((sn_gpu_precision)p));
         sn__json_num(f, peak[p]);
     }
     fprintf(f, "},\n  \"rows_skipped_for_budget\": %d,\n  \"notes\": [", skipped);
@@ -188,7 +171,7 @@ static int sn__write_json(const char *path, const sn_kb_device *d, double copy_g
         snprintf(one, sizeof one, "%.*s", (int)(len < 511 ? len : 511), s);
         if (len) {
             fputs(k++ ? ", " : "", f);
-            sn__json_str(f, one);
+            sn_bench_json_string(f, one);
         }
         s = e ? e + 2 : s + len;
     }
@@ -196,13 +179,13 @@ static int sn__write_json(const char *path, const sn_kb_device *d, double copy_g
     for (int i = 0; i < n; i++) {
         const sn__kb_row *r = &rows[i];
         fputs(i ? ",\n    {\"name\": " : "\n    {\"name\": ", f);
-        sn__json_str(f, r->name);
+        sn_bench_json_string(f, r->name);
         fputs(", \"family\": ", f);
-        sn__json_str(f, r->family);
+        sn_bench_json_string(f, r->family);
         fputs(", \"model\": ", f);
-        sn__json_str(f, r->model);
+        sn_bench_json_string(f, r->model);
         fprintf(f, ", \"precision\": \"%s\", \"batch\": %d, \"layers\": %d, \"engine_choice\": %s, \"time_us\": ",
-                pname[r->precision], r->batch, r->layers, r->engine_choice ? "true" : "false");
+                sn_gpu_precision_name(r->precision), r->batch, r->layers, r->engine_choice ? "true" : "false");
         sn__json_num(f, r->us);
         fputs(", \"bytes\": ", f);
         sn__json_num(f, r->bytes);
@@ -215,11 +198,11 @@ static int sn__write_json(const char *path, const sn_kb_device *d, double copy_g
         fputs(", \"pct_roofline\": ", f);
         sn__json_num(f, r->pct);
         fputs(", \"bound\": ", f);
-        sn__json_str(f, r->bound);
+        sn_bench_json_string(f, r->bound);
         fputs(", \"vendor_us\": ", f);
         sn__json_num(f, r->vendor_us);
         fputs(", \"vendor_note\": ", f);
-        sn__json_str(f, r->vendor_note);
+        sn_bench_json_string(f, r->vendor_note);
         fputs("}", f);
     }
     fputs("\n  ]\n}\n", f);
@@ -241,12 +224,11 @@ static int sn__cmp_pct(const void *a, const void *b) {
 }
 
 static void sn__print_row(const sn__kb_row *r) {
-    static const char *pname[] = {"fp32", "tf32", "fp16", "bf16"};
     char vend[48] = "-";
     if (r->vendor_us > 0) snprintf(vend, sizeof vend, "%9.1f %5.2fx", r->vendor_us, r->vendor_us / r->us);
     printf("%-52.52s %-22.22s %-4s %5d %3d%c %9.1f %8.0f %8.2f %5.0f%% %-7s %s\n", r->name, r->family,
-           pname[r->precision], r->batch, r->layers, r->engine_choice ? ' ' : '*', r->us, r->gbps, r->tflops,
-           r->pct, r->bound, vend);
+           sn_gpu_precision_name(r->precision), r->batch, r->layers, r->engine_choice ? ' ' : '*', r->us,
+           r->gbps, r->tflops, r->pct, r->bound, vend);
     fflush(stdout);
 }
 
@@ -256,7 +238,7 @@ int sn_kbench_main(int argc, char **argv) {
         sn__kb_usage(stderr);
         return 2;
     }
-    const double t0 = sn__now();
+    const double t0 = sn_bench_now();
     sn_kb_device d;
     sn_error err = {0};
     if (sn_kb_device_open(&d, &err) != SN_OK) {
@@ -310,7 +292,7 @@ int sn_kbench_main(int argc, char **argv) {
                 const sn_kb_case *c = &cs.v[ci];
                 if (c->engine_choice != (pass == 0)) continue;
                 for (int bi = 0; bi < a.n_batches; bi++) {
-                    if (a.budget > 0 && sn__now() - t0 > a.budget) {
+                    if (a.budget > 0 && sn_bench_now() - t0 > a.budget) {
                         skipped++;
                         continue;
                     }
@@ -374,7 +356,7 @@ out:
         }
     }
     if (notes[0]) printf("notes: %s\n", notes);
-    printf("%d rows in %.1f s\n", n_rows, sn__now() - t0);
+    printf("%d rows in %.1f s\n", n_rows, sn_bench_now() - t0);
     if (a.json && sn__write_json(a.json, &d, copy, peak, rows, n_rows, notes, skipped)) rc = 1;
     if (!n_rows) rc = 1;
     free(rows);
