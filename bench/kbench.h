@@ -101,6 +101,15 @@ sn_status sn_kb_time_case(sn_kb_device *d, const sn_kb_case *c, int batch, int s
 /* Device-to-device copy bandwidth in GB/s (bytes read plus bytes written), median of repeats. */
 sn_status sn_kb_copy_bandwidth(sn_kb_device *d, double *gbps, sn_error *err);
 
+/* Operands rotate over complete copies ("sets") of one call's buffers, so that a call finds
+ * them in device memory, not in L2, as it would inside a network. sn_kb_rotation_sets: how many
+ * copies of a `set`-byte set exceed 3x the L2 cache within a quarter of free memory (1..64; 1
+ * when set is 0). sn_kb_align: n rounded up to the alignment each buffer of a set starts at.
+ * sn_kb_replicate_set: copies set 0 at `pool` into sets 1..sets-1 on d->stream. */
+size_t sn_kb_rotation_sets(const sn_kb_device *d, size_t set);
+size_t sn_kb_align(size_t n);
+sn_status sn_kb_replicate_set(sn_kb_device *d, CUdeviceptr pool, size_t set, size_t sets, sn_error *err);
+
 /* A buffer of `bytes` filled with uniform values in [-1, 1) stored as `elem`-byte elements
  * (4: f32, 2: f16 or bf16 as `bf16` says, 1: random bytes). */
 sn_status sn_kb_fill_random(sn_kb_device *d, CUdeviceptr p, size_t bytes, size_t elem, bool bf16,

@@ -27,7 +27,21 @@
 #define SN__KB_MAX_SETS 64
 #define SN__KB_MAX_LAUNCHES 4096
 
-static size_t sn__al(size_t n) { return (n + SN__KB_ALIGN - 1) & ~(size_t)(SN__KB_ALIGN - 1); }
+size_t sn_kb_align(size_t n) { return (n + SN__KB_ALIGN - 1) & ~(size_t)(SN__KB_ALIGN - 1); }
+
+size_t sn_kb_rotation_sets(const sn_kb_device *d, size_t set) {
+    size_t k = set ? (3 * d->l2_bytes + set - 1) / set : 1;
+    if (k < 1) k = 1;
+    if (k > SN__KB_MAX_SETS) k = SN__KB_MAX_SETS;
+    while (k > 1 && k * set > d->free_bytes / 4) k--;
+    return k;
+}
+
+sn_status sn_kb_replicate_set(sn_kb_device *d, CUdeviceptr pool, size_t set, size_t sets, sn_error *err) {
+    for (size_t s = 1; s < sets; s++) /* device-side copies: fast */
+        SN_CU_CHECK(err, d->cu->cuMemcpyDtoDAsync(pool + s * set, pool, set, d->stream));
+    return SN_OK;
+}
 
 sn_status sn_kb_device_open(sn_kb_device *d, sn_error *err) {
     memset(d, 0, sizeof *d);
@@ -222,18 +236,14 @@ sn_status sn_kb_time_case(sn_kb_device *d, const sn_kb_case *c, int batch, int s
     size_t set = 0, aux_total = 0;
     *bytes = 0;
     for (int i = 0; i < c->n_bufs; i++) {
-        set += sn__al(sn__buf_bytes(&c->bufs[i], batch));
+        set += sn_kb_align(sn__buf_bytes(&c->bufs[i], batch));
         *bytes += (double)sn__buf_bytes(&c->bufs[i], batch);
     }
     for (int i = 0; i < c->k.n_aux; i++) {
-        aux_total += sn__al(c->k.aux[i].bytes);
+        aux_total += sn_kb_align(c->k.aux[i].bytes);
         *bytes += (double)c->k.aux[i].bytes;
     }
-    /* Sets beyond 3x L2, within a quarter of free memory (at least one set). */
-    size_t cap = d->free_bytes / 4, k = set ? (3 * d->l2_bytes + set - 1) / set : 1;
-    if (k < 1) k = 1;
-    if (k > SN__KB_MAX_SETS) k = SN__KB_MAX_SETS;
-    while (k > 1 && k * set > cap) k--;
+    size_t k = sn_kb_rotation_sets(d, set);
     CUdeviceptr pool = 0, auxp = 0, aux[SN_CUDA_MAX_AUX] = {0};
     CUgraph graph = NULL;
     CUgraphExec exec = NULL;
@@ -249,10 +259,10 @@ sn_status sn_kb_time_case(sn_kb_device *d, const sn_kb_case *c, int batch, int s
     for (int i = 0, at = 0; i < c->k.n_aux; i++) {
         aux[i] = auxp + (size_t)at;
         SN_CU_TRY(st, done, err, cu->cuMemcpyHtoD(aux[i], c->k.aux[i].data, c->k.aux[i].bytes));
-        at += (int)sn__al(c->k.aux[i].bytes);
+        at += (int)sn_kb_align(c->k.aux[i].bytes);
     }
     if (aux_total) SN_CU_TRY(st, done, err, cu->cuStreamSynchronize(NULL));
-    /* Fill set 0, then copy it to the others (device-side: fast). */
+    /* Fill set 0, then copy it to the others. */
     size_t off = 0;
     for (int i = 0; i < c->n_bufs; i++) {
         const sn_kb_buf *b = &c->bufs[i];
@@ -260,17 +270,16 @@ sn_status sn_kb_time_case(sn_kb_device *d, const sn_kb_case *c, int batch, int s
         if (b->images) st = sn__fill_images(d, pool + off, b, batch, err);
         else st = sn_kb_fill_random(d, pool + off, n, b->elem, c->precision == SN_GPU_BF16, 1000 + (unsigned)i, err);
         if (st != SN_OK) goto done;
-        off += sn__al(n);
+        off += sn_kb_align(n);
     }
-    for (size_t s = 1; s < k; s++)
-        SN_CU_TRY(st, done, err, cu->cuMemcpyDtoDAsync(pool + s * set, pool, set, d->stream));
+    if ((st = sn_kb_replicate_set(d, pool, set, k, err)) != SN_OK) goto done;
 
     /* A first estimate of one launch, to size the graph at ~0.5 ms a replay. */
     CUdeviceptr ptr[SN_CUDA_MAX_ARGS] = {0};
     off = 0;
     for (int i = 0; i < c->n_bufs; i++) {
         ptr[c->bufs[i].arg] = pool + off;
-        off += sn__al(sn__buf_bytes(&c->bufs[i], batch));
+        off += sn_kb_align(sn__buf_bytes(&c->bufs[i], batch));
     }
     for (int w = 0; w < 2; w++)
         if ((st = sn__launch(d, c, batch, ptr, aux, err)) != SN_OK) goto done;
@@ -292,7 +301,7 @@ sn_status sn_kb_time_case(sn_kb_device *d, const sn_kb_case *c, int batch, int s
         off = 0;
         for (int i = 0; i < c->n_bufs; i++) {
             ptr[c->bufs[i].arg] = pool + s * set + off;
-            off += sn__al(sn__buf_bytes(&c->bufs[i], batch));
+            off += sn_kb_align(sn__buf_bytes(&c->bufs[i], batch));
         }
         st = sn__launch(d, c, batch, ptr, aux, err);
     }

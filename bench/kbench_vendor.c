@@ -201,26 +201,21 @@ static sn_status sn__gemm_once(void *arg, int rep, sn_error *err) {
     return sn__cuda_check(SN_CUDA_LIB_CUBLAS, (int)s, "cublasGemmEx", __FILE__, __LINE__, err);
 }
 
-static size_t sn__al(size_t n) { return (n + 255) & ~(size_t)255; }
-
 /* Times y[n,m] = x[n,k] op(w) with rotated operands: median ms per call. */
 static sn_status sn__gemm_time(sn_kb_vendor_libs *v, sn_gpu_precision p, int m, int n, int k,
                                int trans_w, int samples, int reps, double *ms, sn_error *err) {
     size_t e = sn_gpu_precision_size(p);
     sn__gemm g = {.v = v, .p = p, .m = m, .n = n, .k = k, .trans_w = trans_w,
-                  .wb = sn__al((size_t)m * k * e), .xb = sn__al((size_t)n * k * e),
-                  .yb = sn__al((size_t)n * m * e)};
+                  .wb = sn_kb_align((size_t)m * k * e), .xb = sn_kb_align((size_t)n * k * e),
+                  .yb = sn_kb_align((size_t)n * m * e)};
     g.set = g.wb + g.xb + g.yb;
-    size_t sets = (3 * v->d->l2_bytes + g.set - 1) / g.set;
-    if (sets < 1) sets = 1;
-    if (sets > 64) sets = 64;
-    while (sets > 1 && sets * g.set > v->d->free_bytes / 4) sets--;
+    size_t sets = sn_kb_rotation_sets(v->d, g.set);
     g.sets = (int)sets;
     sn_status st = SN_OK;
     SN_CU_CHECK(err, v->d->cu->cuMemAlloc(&g.pool, sets * g.set));
-    if ((st = sn_kb_fill_random(v->d, g.pool, g.set, e, p == SN_GPU_BF16, 9, err)) != SN_OK) goto done;
-    for (size_t s = 1; s < sets; s++)
-        SN_CU_TRY(st, done, err, v->d->cu->cuMemcpyDtoDAsync(g.pool + s * g.set, g.pool, g.set, v->d->stream));
+    if ((st = sn_kb_fill_random(v->d, g.pool, g.set, e, p == SN_GPU_BF16, 9, err)) != SN_OK ||
+        (st = sn_kb_replicate_set(v->d, g.pool, g.set, sets, err)) != SN_OK)
+        goto done;
     st = sn_kb_time_calls(v->d, sn__gemm_once, &g, 3, samples, reps, ms, err);
 done:
     v->d->cu->cuMemFree(g.pool);
@@ -305,19 +300,16 @@ static double sn__conv_time(sn_kb_vendor_libs *v, const sn_kb_case *k, int batch
         goto done;
     }
     SN__DNN_TRY(v->cudnnSetTensor4dDescriptor(c.y, CUDNN_TENSOR_NCHW, t, batch, q->m, q->oh, q->ow));
-    c.xb = sn__al((size_t)batch * q->c * q->h * q->w * e);
-    c.wb = sn__al((size_t)q->m * (q->c / q->groups) * q->kh * q->kw * e);
-    c.yb = sn__al((size_t)batch * q->m * q->oh * q->ow * e);
+    c.xb = sn_kb_align((size_t)batch * q->c * q->h * q->w * e);
+    c.wb = sn_kb_align((size_t)q->m * (q->c / q->groups) * q->kh * q->kw * e);
+    c.yb = sn_kb_align((size_t)batch * q->m * q->oh * q->ow * e);
     c.set = c.xb + c.wb + c.yb;
-    size_t sets = (3 * v->d->l2_bytes + c.set - 1) / c.set;
-    if (sets < 1) sets = 1;
-    if (sets > 64) sets = 64;
-    while (sets > 1 && sets * c.set > v->d->free_bytes / 4) sets--;
+    size_t sets = sn_kb_rotation_sets(v->d, c.set);
     c.sets = (int)sets;
     SN_CU_TRY(st, done, err, v->d->cu->cuMemAlloc(&c.pool, sets * c.set));
-    if ((st = sn_kb_fill_random(v->d, c.pool, c.set, e, k->precision == SN_GPU_BF16, 3, err)) != SN_OK) goto done;
-    for (size_t s = 1; s < sets; s++)
-        SN_CU_TRY(st, done, err, v->d->cu->cuMemcpyDtoDAsync(c.pool + s * c.set, c.pool, c.set, v->d->stream));
+    if ((st = sn_kb_fill_random(v->d, c.pool, c.set, e, k->precision == SN_GPU_BF16, 3, err)) != SN_OK ||
+        (st = sn_kb_replicate_set(v->d, c.pool, c.set, sets, err)) != SN_OK)
+        goto done;
     SN_CU_TRY(st, done, err, v->d->cu->cuStreamSynchronize(v->d->stream));
     cudnnConvolutionFwdAlgoPerf_t perf[8];
     int found = 0;
