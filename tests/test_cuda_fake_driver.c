@@ -96,6 +96,19 @@ static sn_model *zoo_model(const char *name) {
     return m;
 }
 
+/* A GPU engine (asserted to be one) for m; the driver is the fake. */
+static sn_engine *gpu_engine(const sn_model *m, int precision, int max_batch, const char *what) {
+    sn_engine_options o = SN_ENGINE_OPTIONS_INIT;
+    o.device = SN_DEVICE_GPU;
+    o.max_batch = max_batch;
+    o.precision = (sn_precision)precision;
+    sn_engine *eng = NULL;
+    sn_error e = {0};
+    cr_assert_eq(sn_engine_create(m, &o, &eng, &e), SN_OK, "%s: %s", what, e.message);
+    cr_assert_eq(sn_engine_device(eng), SN_DEVICE_GPU, "%s", what);
+    return eng;
+}
+
 /* Runs batches through an engine; buffers sized for max_batch. */
 static void run_batches(sn_engine *eng, const sn_model *m, const int *batches, int nb, int max) {
     const sn_graph *g = sn_model_graph(m);
@@ -124,14 +137,7 @@ Test(cuda_fake_child, zoo_engines, .timeout = 900) {
         sn_model *m = zoo_model(models[mi]);
         for (int prec = 0; prec < 4; prec += 2) { /* fp32 and fp16 */
             sn_fake_cuda_stats *fs = fake_stats(), before = *fs;
-            sn_engine_options o = SN_ENGINE_OPTIONS_INIT;
-            o.device = SN_DEVICE_GPU;
-            o.max_batch = 8;
-            o.precision = (sn_precision)prec;
-            sn_engine *eng = NULL;
-            sn_error e = {0};
-            cr_assert_eq(sn_engine_create(m, &o, &eng, &e), SN_OK, "%s: %s", models[mi], e.message);
-            cr_assert_eq(sn_engine_device(eng), SN_DEVICE_GPU);
+            sn_engine *eng = gpu_engine(m, prec, 8, models[mi]);
             cr_assert_null(sn_engine_fallback_reason(eng));
             sn_engine_stats st = SN_ENGINE_STATS_INIT;
             cr_assert_eq(sn_engine_get_stats(eng, &st), SN_OK);
@@ -221,18 +227,11 @@ Test(cuda_fake_child, run_images_one_upload) {
             const sn_layout layout = lay ? SN_LAYOUT_NHWC : SN_LAYOUT_NCHW;
             sn_preprocess p = sn_img_meta(24, 20, lay ? 0 : 28, lay, &rng);
             sn_model *m = sn_img_model(24, 20, layout, SN_IMG_CONV, &p, &rng);
-            sn_fake_cuda_stats *fs = fake_stats(), before = *fs;
-            sn_engine_options o = SN_ENGINE_OPTIONS_INIT;
-            o.device = SN_DEVICE_GPU;
-            o.max_batch = 8;
-            o.precision = (sn_precision)prec;
-            sn_engine *eng = NULL;
-            sn_error e = {0};
-            cr_assert_eq(sn_engine_create(m, &o, &eng, &e), SN_OK, "%s", e.message);
-            cr_assert_eq(sn_engine_device(eng), SN_DEVICE_GPU);
-            const int modules = fs->modules - before.modules;
             char what[64];
             snprintf(what, sizeof what, "%s %s", prec ? "fp16" : "fp32", lay ? "NHWC" : "NCHW");
+            sn_fake_cuda_stats *fs = fake_stats(), before = *fs;
+            sn_engine *eng = gpu_engine(m, prec, 8, what);
+            const int modules = fs->modules - before.modules;
             images_once(eng, &p, layout, 6, im, prec != 0, modules, true, what);
             images_once(eng, &p, layout, 2, im + 3, prec != 0, modules, true, what); /* smaller */
             images_once(eng, &p, layout, 6, im, prec != 0, modules, false, what); /* replayed */
@@ -259,12 +258,7 @@ Test(cuda_fake_child, graphs_off_launches_directly) {
     setenv("SENTINEL_CUDA_GRAPHS", "0", 1);
     sn_model *m = zoo_model("seed-cnn");
     sn_fake_cuda_stats *fs = fake_stats(), before = *fs;
-    sn_engine_options o = SN_ENGINE_OPTIONS_INIT;
-    o.device = SN_DEVICE_GPU;
-    o.max_batch = 4;
-    sn_engine *eng = NULL;
-    sn_error e = {0};
-    cr_assert_eq(sn_engine_create(m, &o, &eng, &e), SN_OK, "%s", e.message);
+    sn_engine *eng = gpu_engine(m, SN_PRECISION_FP32, 4, "seed-cnn");
     const int batches[] = {4, 2};
     run_batches(eng, m, batches, 2, 4);
     cr_assert_eq(fs->graph_launches, before.graph_launches);
@@ -279,12 +273,8 @@ Test(cuda_fake_child, graphs_off_launches_directly) {
 Test(cuda_fake_child, device_run_on_callers_pointers) {
     CHILD_ONLY();
     sn_model *m = zoo_model("seed-cnn");
-    sn_engine_options o = SN_ENGINE_OPTIONS_INIT;
-    o.device = SN_DEVICE_GPU;
-    o.max_batch = 2;
-    sn_engine *eng = NULL;
+    sn_engine *eng = gpu_engine(m, SN_PRECISION_FP32, 2, "seed-cnn");
     sn_error e = {0};
-    cr_assert_eq(sn_engine_create(m, &o, &eng, &e), SN_OK, "%s", e.message);
     const sn_cuda_driver *cu = sn_cuda_driver_get(&e);
     cr_assert_not_null(cu);
     CUdeviceptr x, y;
