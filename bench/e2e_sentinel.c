@@ -225,10 +225,21 @@ static group group_init(const char *model, const char *prec) {
     return (group){.model = model, .prec = prec, .first_result_s = NAN, .build_s = NAN, .rel = NAN};
 }
 
+/* The batches asked for in `mode` (*bs), and how many: 0 when the mode is off. */
+static int mode_batches(const args *a, int mode, const int **bs) {
+    bool on = mode == 0 ? a->mode_device : mode == 1 ? a->mode_host : a->mode_u8;
+    *bs = mode == 2 ? a->u8_batches : a->batches;
+    return !on ? 0 : mode == 2 ? a->n_u8 : a->n_batches;
+}
+
+/* The largest batch an engine must take: the reference batch, every mode's batches, --naive. */
 static int max_batch_of(const args *a) {
-    int mb = 4; /* the reference batch */
-    for (int i = 0; i < a->n_batches; i++) mb = a->batches[i] > mb ? a->batches[i] : mb;
-    for (int i = 0; a->mode_u8 && i < a->n_u8; i++) mb = a->u8_batches[i] > mb ? a->u8_batches[i] : mb;
+    int mb = 4;
+    for (int mode = 0; mode < 3; mode++) {
+        const int *bs;
+        int nb = mode_batches(a, mode, &bs);
+        for (int i = 0; i < nb; i++) mb = bs[i] > mb ? bs[i] : mb;
+    }
     if (a->naive > mb) mb = a->naive;
     return mb;
 }
@@ -506,10 +517,9 @@ static void row_base(ctx *c, group *g, sn_e2e_row *r, const char *system, int mo
 static void emit_untimed(ctx *c, group *g, const char *system, const char *why, bool skipped) {
     const args *a = c->a;
     for (int mode = 0; mode < 3; mode++) {
-        bool on = mode == 0 ? a->mode_device : mode == 1 ? a->mode_host : a->mode_u8;
-        const int *bs = mode == 2 ? a->u8_batches : a->batches;
-        int nb = mode == 2 ? a->n_u8 : a->n_batches;
-        for (int i = 0; on && i < nb; i++) {
+        const int *bs;
+        int nb = mode_batches(a, mode, &bs);
+        for (int i = 0; i < nb; i++) {
             sn_e2e_row r;
             row_base(c, g, &r, system, mode, bs[i]);
             if (skipped) snprintf(r.note, sizeof r.note, "%s", why);
@@ -534,10 +544,9 @@ static void run_group(ctx *c, const char *model, const char *prec) {
         return;
     }
     for (int mode = 0; mode < 3; mode++) {
-        bool on = mode == 0 ? a->mode_device : mode == 1 ? a->mode_host : a->mode_u8;
-        const int *bs = mode == 2 ? a->u8_batches : a->batches;
-        int nb = mode == 2 ? a->n_u8 : a->n_batches;
-        for (int i = 0; on && i < nb; i++) {
+        const int *bs;
+        int nb = mode_batches(a, mode, &bs);
+        for (int i = 0; i < nb; i++) {
             sn_e2e_row r;
             row_base(c, &g, &r, "sentinel", mode, bs[i]);
             if (mode == 0 && !a->gpu)
