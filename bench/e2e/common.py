@@ -156,6 +156,34 @@ def skip(args, system, model, precision, mode, batch, why, **extra):
                     note=why, error=extra.pop("error", None), **extra))
 
 
+def skip_all(args, system, why, **extra):
+    """A skipped row for every configuration (the framework or its device is missing)."""
+    for m, p, mode, b in configs(args):
+        skip(args, system, m, p, mode, b, why, **extra)
+
+
+def skip_runs(args, system, model, precision, runs, why, **extra):
+    """A skipped row for every (mode, batch) of one (model, precision) group."""
+    for mode, b in runs:
+        skip(args, system, model, precision, mode, b, why, **extra)
+
+
+def fail_runs(args, base, runs, error, **extra):
+    """An error row for every (mode, batch) of a group that cannot be timed; base holds the
+    group's fields (system, model, precision, ...)."""
+    for mode, b in runs:
+        emit(args, dict(base, mode=mode, batch=b, error=error, **extra))
+
+
+def group_skip_reason(args, precision):
+    """Why a (model, precision) group of a framework script is not run, or None."""
+    if out_of_budget(args):
+        return "skipped: out of time budget"
+    if args.device == "cpu" and precision != "fp32":
+        return "skipped: the CPU smoke run is fp32 only"
+    return None
+
+
 def reference(args, model):
     """(input, output) float32 arrays of the CPU reference at batch 4, or None when absent."""
     import numpy as np
@@ -173,6 +201,31 @@ def check(precision, got, ref):
     scale = float(np.max(np.abs(ref))) or 1.0
     rel = float(np.max(np.abs(got - ref.astype(np.float64)))) / scale
     return (math.isfinite(rel) and rel <= TOLERANCE[precision]), rel
+
+
+class Mismatch(Exception):
+    """The reference batch's output is out of tolerance: the group is not timed."""
+
+    def __init__(self, precision, rel):
+        super().__init__(f"output differs from the reference by {rel:.3g} (relative; allowed "
+                         f"{TOLERANCE[precision]:g}): not timed")
+        self.rel = rel
+
+
+def check_reference(args, model, precision, run, t0):
+    """Runs the reference batch through run(input array) -> output array and checks it against
+    the CPU reference. Returns (max_rel_diff, first_result_s: seconds from t0 to that result,
+    note): all but the note None when there is no reference. Raises Mismatch when the output is
+    out of tolerance."""
+    ref = reference(args, model)
+    if ref is None:
+        return None, None, "unchecked: no reference in --model-dir/ref"
+    y = run(ref[0])
+    first_s = time.perf_counter() - t0
+    ok, rel = check(precision, y, ref[1])
+    if not ok:
+        raise Mismatch(precision, rel)
+    return rel, first_s, None
 
 
 def percentile(sorted_values, p):

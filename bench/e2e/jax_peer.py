@@ -168,14 +168,12 @@ def main():
         import jax.numpy as jnp
         from jax import lax
     except ImportError as e:
-        for m, p, mode, b in common.configs(args):
-            common.skip(args, system, m, p, mode, b, f"skipped: {e.name} is not installed")
+        common.skip_all(args, system, f"skipped: {e.name} is not installed")
         return
     try:
         dev = jax.devices("gpu" if args.device == "cuda" else "cpu")[0]
     except RuntimeError as e:
-        for m, p, mode, b in common.configs(args):
-            common.skip(args, system, m, p, mode, b, f"skipped: no JAX {args.device} device ({e})"[:300])
+        common.skip_all(args, system, f"skipped: no JAX {args.device} device ({e})"[:300])
         return
     cuda = args.device == "cuda"
     version = f"jax {jax.__version__}"
@@ -187,13 +185,9 @@ def main():
 
     for (model, prec), runs in common.grouped(args):
         base = dict(system=system, model=model, precision=prec, device=name, version=version)
-        if common.out_of_budget(args):
-            for mode, b in runs:
-                common.skip(args, system, model, prec, mode, b, "skipped: out of time budget")
-            continue
-        if not cuda and prec != "fp32":
-            for mode, b in runs:
-                common.skip(args, system, model, prec, mode, b, "skipped: the CPU smoke run is fp32 only")
+        reason = common.group_skip_reason(args, prec)
+        if reason:
+            common.skip_runs(args, system, model, prec, runs, reason)
             continue
         precision = lax.Precision.HIGHEST if prec == "fp32" else lax.Precision.DEFAULT
         dtype = jnp.float16 if prec == "fp16" else jnp.float32
@@ -208,23 +202,13 @@ def main():
                 x = (u[:, lo:lo + common.CROP, lo:lo + common.CROP, :].astype(jnp.float32) / 255.0 - mean) / std
                 return prog.forward(p, x, precision, dtype, nhwc_input=True)
             fwd_u8 = jax.jit(pre_fwd)
-            ref = common.reference(args, model)
-            rel, note, first_s = None, None, None
-            if ref is not None:
-                y = np.asarray(fwd(params, jax.device_put(ref[0], dev)))
-                first_s = time.perf_counter() - t0
-                ok, rel = common.check(prec, y, ref[1])
-                if not ok:
-                    for mode, b in runs:
-                        common.emit(args, dict(base, mode=mode, batch=b, max_rel_diff=rel,
-                                               error=f"output differs from the reference by {rel:.3g} "
-                                                     f"(relative; allowed {common.TOLERANCE[prec]:g}): not timed"))
-                    continue
-            else:
-                note = "unchecked: no reference in --model-dir/ref"
+            rel, first_s, note = common.check_reference(
+                args, model, prec, lambda x: np.asarray(fwd(params, jax.device_put(x, dev))), t0)
+        except common.Mismatch as e:
+            common.fail_runs(args, base, runs, str(e), max_rel_diff=e.rel)
+            continue
         except Exception as e:
-            for mode, b in runs:
-                common.emit(args, dict(base, mode=mode, batch=b, error=f"{type(e).__name__}: {e}"[:500]))
+            common.fail_runs(args, base, runs, f"{type(e).__name__}: {e}"[:500])
             continue
 
         for mode, b in runs:

@@ -57,8 +57,7 @@ def main():
         import numpy as np
         import onnxruntime as ort
     except ImportError as e:
-        for m, p, mode, b in common.configs(args):
-            common.skip(args, system, m, p, mode, b, f"skipped: {e.name} is not installed")
+        common.skip_all(args, system, f"skipped: {e.name} is not installed")
         return
     available = ort.get_available_providers()
     wanted = [p for p in args.providers.split(",") if p]
@@ -67,9 +66,7 @@ def main():
     provider = next((p for p in wanted if p in available), None)
     version = f"onnxruntime {ort.__version__}"
     if provider is None:
-        for m, p, mode, b in common.configs(args):
-            common.skip(args, system, m, p, mode, b,
-                        f"skipped: none of {wanted} available (has {available})")
+        common.skip_all(args, system, f"skipped: none of {wanted} available (has {available})")
         return
     on_gpu = provider != "CPUExecutionProvider"
     gpu_run = args.device == "cuda"
@@ -89,8 +86,7 @@ def main():
         elif common.out_of_budget(args):
             reason = "skipped: out of time budget"
         if reason:
-            for mode, b in runs:
-                common.skip(args, system, model, prec, mode, b, reason + why_not_better, provider=short)
+            common.skip_runs(args, system, model, prec, runs, reason + why_not_better, provider=short)
             continue
         try:
             t0 = time.perf_counter()
@@ -99,23 +95,14 @@ def main():
             if active != provider:
                 note = f"asked for {provider}, session uses {active}"
             iname, oname = sess.get_inputs()[0].name, sess.get_outputs()[0].name
-            ref = common.reference(args, model)
-            rel, first_s = None, None
-            if ref is not None:
-                y = sess.run([oname], {iname: ref[0]})[0]
-                first_s = time.perf_counter() - t0
-                ok, rel = common.check(prec, y, ref[1])
-                if not ok:
-                    for mode, b in runs:
-                        common.emit(args, dict(base, mode=mode, batch=b, max_rel_diff=rel,
-                                               error=f"output differs from the reference by {rel:.3g} "
-                                                     f"(relative; allowed {common.TOLERANCE[prec]:g}): not timed"))
-                    continue
-            else:
-                note = "unchecked: no reference in --model-dir/ref"
+            rel, first_s, unchecked = common.check_reference(
+                args, model, prec, lambda x: sess.run([oname], {iname: x})[0], t0)
+            note = "; ".join(n for n in (note, unchecked) if n) or None
+        except common.Mismatch as e:
+            common.fail_runs(args, base, runs, str(e), max_rel_diff=e.rel)
+            continue
         except Exception as e:
-            for mode, b in runs:
-                common.emit(args, dict(base, mode=mode, batch=b, error=f"{type(e).__name__}: {e}"[:500]))
+            common.fail_runs(args, base, runs, f"{type(e).__name__}: {e}"[:500])
             continue
 
         for mode, b in runs:

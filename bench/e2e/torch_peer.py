@@ -99,19 +99,15 @@ def main():
         import numpy as np
         import torch
     except ImportError as e:
-        for m, p, mode, b in common.configs(args):
-            common.skip(args, system, m, p, mode, b, f"skipped: {e.name} is not installed")
+        common.skip_all(args, system, f"skipped: {e.name} is not installed")
         return
     import_s = time.perf_counter() - t_import
     cuda = args.device == "cuda"
     if cuda and not torch.cuda.is_available():
-        for m, p, mode, b in common.configs(args):
-            common.skip(args, system, m, p, mode, b, "skipped: torch.cuda.is_available() is False")
+        common.skip_all(args, system, "skipped: torch.cuda.is_available() is False")
         return
     if args.compile and not hasattr(torch, "compile"):
-        for m, p, mode, b in common.configs(args):
-            common.skip(args, system, m, p, mode, b,
-                        f"skipped: torch {torch.__version__} has no torch.compile")
+        common.skip_all(args, system, f"skipped: torch {torch.__version__} has no torch.compile")
         return
     dev = torch.device(args.device)
     torch.backends.cudnn.benchmark = True
@@ -126,13 +122,9 @@ def main():
 
     for (model, prec), runs in common.grouped(args):
         base = dict(system=system, model=model, precision=prec, device=gpu, version=version)
-        if common.out_of_budget(args):
-            for mode, b in runs:
-                common.skip(args, system, model, prec, mode, b, "skipped: out of time budget")
-            continue
-        if not cuda and prec != "fp32":
-            for mode, b in runs:
-                common.skip(args, system, model, prec, mode, b, "skipped: the CPU smoke run is fp32 only")
+        reason = common.group_skip_reason(args, prec)
+        if reason:
+            common.skip_runs(args, system, model, prec, runs, reason)
             continue
         torch.backends.cuda.matmul.allow_tf32 = prec == "tf32"
         torch.backends.cudnn.allow_tf32 = prec == "tf32"
@@ -143,25 +135,17 @@ def main():
             net = build(torch, model, os.path.join(args.model_dir, model + ".raw.onnx"))
             net = net.to(device=dev, dtype=dtype, memory_format=fmt)
             fn = torch.compile(net, mode=args.compile, dynamic=False) if args.compile else net
-            ref = common.reference(args, model)
-            rel, note = None, None
+
+            def run_ref(x):
+                x = torch.from_numpy(x).to(dev, dtype).contiguous(memory_format=fmt)
+                return fn(x).float().cpu().numpy()
             with torch.inference_mode():
-                if ref is not None:
-                    x = torch.from_numpy(ref[0]).to(dev, dtype).contiguous(memory_format=fmt)
-                    y = fn(x).float().cpu().numpy()
-                    first_s = time.perf_counter() - t0
-                    ok, rel = common.check(prec, y, ref[1])
-                    if not ok:
-                        for mode, b in runs:
-                            common.emit(args, dict(base, mode=mode, batch=b, max_rel_diff=rel,
-                                                   error=f"output differs from the reference by {rel:.3g} "
-                                                         f"(relative; allowed {common.TOLERANCE[prec]:g}): not timed"))
-                        continue
-                else:
-                    first_s, note = None, "unchecked: no reference in --model-dir/ref"
+                rel, first_s, note = common.check_reference(args, model, prec, run_ref, t0)
+        except common.Mismatch as e:
+            common.fail_runs(args, base, runs, str(e), max_rel_diff=e.rel)
+            continue
         except Exception as e:  # a framework failure ends this group, not the run
-            for mode, b in runs:
-                common.emit(args, dict(base, mode=mode, batch=b, error=f"{type(e).__name__}: {e}"[:500]))
+            common.fail_runs(args, base, runs, f"{type(e).__name__}: {e}"[:500])
             continue
 
         for mode, b in runs:
