@@ -21,6 +21,9 @@ import json
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402  (the tolerances the protocol line quotes)
+
 SYSTEMS = ["sentinel", "pytorch-eager", "torch-compile", "jax-xla", "onnxruntime"]
 LABEL = {"sentinel": "Sentinel", "pytorch-eager": "PyTorch eager", "torch-compile": "torch.compile",
          "jax-xla": "JAX/XLA", "onnxruntime": "ONNX Runtime", "sentinel-naive": "Sentinel, naive loop",
@@ -299,12 +302,13 @@ def main():
               f"{env.get('cores', '?')} cores; commit {env.get('commit', '?')}; command: `{env.get('command', '?')}`")
     if env.get("versions"):
         md.append("Versions: " + "; ".join(f"{k} {v}" for k, v in env["versions"].items()))
+    tol = ", ".join(f"{common.TOLERANCE[p]:g} {p}" for p in common.PRECISIONS)
     md += ["", "Protocol: per row, warm-up calls, then single calls each ending in a synchronisation until at least "
            "--iters calls and --seconds have passed; images/s over all timed calls; p50/p99 of one call. Every system "
-           "first ran a reference batch and matched the CPU reference output (max |diff| / max |ref| within 2e-3 fp32, "
-           "3e-2 tf32, 6e-2 fp16) or was not timed. Modes: device = inputs and outputs in device memory; host = f32 "
-           "inputs in host memory, outputs back on the host; u8 = 8-bit 256x256 images in (pinned) host memory, "
-           "crop and normalisation on the device, outputs back on the host.", ""]
+           f"first ran a reference batch and matched the CPU reference output (max |diff| / max |ref| within {tol}) "
+           "or was not timed. Modes: device = inputs and outputs in device memory; host = f32 inputs in host memory, "
+           "outputs back on the host; u8 = 8-bit 256x256 images in (pinned) host memory, crop and normalisation on "
+           "the device, outputs back on the host.", ""]
     md += ["## Targets", ""] + targets(ix, rows, kernels) + [""]
     for mode, title in (("device", "Throughput, device buffers"), ("u8", "Throughput from 8-bit images (preprocessing included)"),
                         ("host", "Throughput from host memory (f32)")):
