@@ -34,17 +34,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
+sys.path.insert(0, HERE)
+from ort_cpu import cpu_model  # noqa: E402  (the machine line both JSON files carry)
 
 
 def git_commit():
@@ -153,13 +144,13 @@ def main():
         sn_json, ort_json = os.path.join(raw_dir, m + ".sentinel.json"), os.path.join(raw_dir, m + ".ort.json")
         sn_cmd = pin + [tools["sentinel-bench-cpu"], "--models", sgraph, "--batches", blist,
                         "--threads", str(threads), "--seconds", str(args.seconds), "--json", sn_json]
-        ort_cmd = pin + [sys.executable, os.path.join(HERE, "ort_cpu.py"), onnx_path, "--batches",
-                         blist, "--threads", str(threads), "--seconds", str(args.seconds), "--check",
-                         check_dir, "--atol", str(args.atol), "--rtol", str(args.rtol), "--json", ort_json] + spin
-        # ONNX Runtime on Sentinel's dumped inputs: exits unless the outputs agree.
-        run(pin + [sys.executable, os.path.join(HERE, "ort_cpu.py"), onnx_path, "--batches", blist,
-                   "--threads", str(threads), "--seconds", "0.01", "--check", check_dir, "--atol",
-                   str(args.atol), "--rtol", str(args.rtol)], env=env, log=log)
+        ort_check = pin + [sys.executable, os.path.join(HERE, "ort_cpu.py"), onnx_path, "--batches",
+                           blist, "--threads", str(threads), "--check", check_dir, "--atol",
+                           str(args.atol), "--rtol", str(args.rtol)]
+        ort_cmd = ort_check + ["--seconds", str(args.seconds), "--json", ort_json] + spin
+        # ONNX Runtime on Sentinel's dumped inputs, before either side is timed: exits unless the
+        # outputs agree.
+        run(ort_check + ["--check-only"], env=env, log=log)
         for cmd in ([ort_cmd, sn_cmd] if k % 2 == 0 else [sn_cmd, ort_cmd]):
             print(run(cmd, env=env, log=log), end="", flush=True)
         with open(sn_json) as f:

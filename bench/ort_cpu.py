@@ -9,7 +9,8 @@ of `sentinel-bench-cpu --json` (less its memory figures), so the two can be put 
 batch (DIR/<name>_b<batch>_in0.npy) and compares ONNX Runtime's outputs with Sentinel's
 (_out0.npy): a row whose max |difference| exceeds --atol + --rtol * max |Sentinel| is refused
 (exit 1) before anything is timed, so a wrong model is never benchmarked; the timed runs then
-use those same inputs. <name> is the .onnx file's name up to its first dot.
+use those same inputs; with --check-only nothing is timed. <name> is the .onnx file's name up to
+its first dot.
 bench/cpu_compare.py runs both sides this way (sentinel-export writes the .onnx from the same
 .sgraph, so both run the very same weights).
 
@@ -150,6 +151,8 @@ def main():
                     help="idle threads sleep instead of spinning (session.intra_op.allow_spinning=0)")
     ap.add_argument("--check", metavar="DIR",
                     help="compare with Sentinel's outputs in DIR (sentinel-bench-cpu --dump) first")
+    ap.add_argument("--check-only", action="store_true",
+                    help="with --check: compare the outputs, then stop (nothing is timed)")
     ap.add_argument("--atol", type=float, default=1e-4, help="--check: absolute tolerance")
     ap.add_argument("--rtol", type=float, default=1e-3,
                     help="--check: tolerance relative to the largest |Sentinel output|")
@@ -158,6 +161,8 @@ def main():
         ap.error("--threads must be >= 0")
     if args.check and not os.path.isdir(args.check):
         ap.error(f"--check: {args.check} is not a folder")
+    if args.check_only and not args.check:
+        ap.error("--check-only needs --check DIR")
 
     try:
         import numpy as np
@@ -186,6 +191,11 @@ def main():
             if args.check:
                 feeds, check = checked_feeds(session, name, batch, args.check, args.atol,
                                              args.rtol, np)
+                if args.check_only:
+                    print(f"{name:<24} {batch:>5} outputs match Sentinel's: max abs diff "
+                          f"{check['max_abs_diff']:.3g} (max |Sentinel| {check['max_abs_ref']:.3g})",
+                          flush=True)
+                    continue
             else:
                 feeds = random_feeds(session, name, batch, rng, np)
             r = bench(session, name, batch, args.seconds, feeds, np)
