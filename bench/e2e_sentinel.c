@@ -1,6 +1,7 @@
 /*
  * e2e_sentinel.c - Sentinel's side of the end-to-end benchmark (bench/e2e/run_all.sh runs it
- * beside the Python peers): the zoo models as .sgraph files, through the public API only, timed
+ * beside the Python peers): the zoo models as .sgraph files, run through the public API only (the
+ * runtime's CUDA driver table serves just to allocate device mode's buffers and stream), timed
  * the way bench/e2e/common.py times the peers and reported in the same JSON lines.
  *
  *   e2e_sentinel --model-dir DIR [--models LIST] [--precisions fp32,tf32,fp16]

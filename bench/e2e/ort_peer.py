@@ -5,7 +5,7 @@ other system), timed as bench/e2e/common.py says.
 
 Providers and precisions:
   TensorRT  fp32 (trt_fp16_enable off), fp16 (on); tf32 is TensorRT's own choice, not timed;
-            the engine build (minutes) is the first call, reported as compile_s;
+            the engine build (slow: TensorRT tunes it) is the first call, reported as compile_s;
   CUDA      fp32 (use_tf32 0), tf32 (use_tf32 1); fp16 would need a float16 copy of the model,
             which this script does not make: skipped with a note;
   CPU       fp32 only, and only batches up to --cpu-max-batch (a GPU run's budget is not spent on

@@ -201,8 +201,8 @@ else
     fi
 fi
 
-# --- torch.compile, last: max-autotune compiles each shape for a minute or more, so it gets
-# whatever time is left (the headline rows, resnet50 fp16 at batch 128, first) --------------
+# --- torch.compile, last: max-autotune benchmarks candidate kernels for every shape it compiles,
+# so it gets whatever time is left (the headline rows, resnet50 fp16 at batch 128, first) ------
 if [ $smoke = 1 ]; then cb=(); else cb=(--u8-batches 128); fi
 step torch-compile E2E_BUDGET_COMPILE 600 "$py" "$here/torch_peer.py" --compile max-autotune \
     --model-dir "$mdir" "${common[@]}" "${cb[@]}" --budget "$(pybudget E2E_BUDGET_COMPILE 600)"
