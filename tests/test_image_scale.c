@@ -81,20 +81,7 @@ Test(image_scale, the_smallest_scale_that_still_fits) {
  * picture's detail. (Much finer detail also aliases in the full-size path, whose bilinear resize
  * has no antialiasing filter, while the scaled IDCT averages it away.) */
 static uint8_t *band_limited_rgb(sn_rng *r, int w, int h) {
-    uint8_t *p = malloc((size_t)w * h * 3);
-    cr_assert(p);
-    double fx[3], fy[3], ph[3];
-    for (int k = 0; k < 3; k++) {
-        fx[k] = sn_rng_uniform(r, 1, 4) * 2 * M_PI / w;
-        fy[k] = sn_rng_uniform(r, 1, 4) * 2 * M_PI / h;
-        ph[k] = sn_rng_uniform(r, 0, 2 * M_PI);
-    }
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-            for (int k = 0; k < 3; k++)
-                p[((size_t)y * w + x) * 3 + k] =
-                    (uint8_t)(127.5 + 100 * sin(fx[k] * x + fy[k] * y + ph[k]));
-    return p;
+    return sn_test_sines_rgb(r, w, h, 2 * M_PI / w, 8 * M_PI / w, 2 * M_PI / h, 8 * M_PI / h);
 }
 
 /* The model input both decodes give (floats in 0..1: mean 0, std 1). */

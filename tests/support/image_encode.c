@@ -102,21 +102,26 @@ size_t sn_test_exif(uint8_t *buf, int orientation, int big_endian, int type) {
     return 6 + 26;
 }
 
-uint8_t *sn_test_smooth_rgb(sn_rng *r, int w, int h) {
+uint8_t *sn_test_sines_rgb(sn_rng *r, int w, int h, double fx_lo, double fx_hi, double fy_lo,
+                          double fy_hi) {
     uint8_t *p = malloc((size_t)w * h * 3);
     cr_assert(p);
-    double a[3], b[3], c[3];
+    double fx[3], fy[3], ph[3];
     for (int k = 0; k < 3; k++) {
-        a[k] = sn_rng_uniform(r, 0.02, 0.12);
-        b[k] = sn_rng_uniform(r, 0.02, 0.12);
-        c[k] = sn_rng_uniform(r, 0, 6.3);
+        fx[k] = sn_rng_uniform(r, fx_lo, fx_hi);
+        fy[k] = sn_rng_uniform(r, fy_lo, fy_hi);
+        ph[k] = sn_rng_uniform(r, 0, 2 * M_PI);
     }
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
             for (int k = 0; k < 3; k++)
                 p[((size_t)y * w + x) * 3 + k] =
-                    (uint8_t)(127.5 + 100 * sin(a[k] * x + b[k] * y + c[k]));
+                    (uint8_t)(127.5 + 100 * sin(fx[k] * x + fy[k] * y + ph[k]));
     return p;
+}
+
+uint8_t *sn_test_smooth_rgb(sn_rng *r, int w, int h) {
+    return sn_test_sines_rgb(r, w, h, 0.02, 0.12, 0.02, 0.12);
 }
 
 double sn_test_psnr_u8(const uint8_t *a, const uint8_t *b, size_t n) {

@@ -28,7 +28,13 @@ uint8_t *sn_test_png(const void *samples, int w, int h, int color_type, int bit_
  * (at least 64 bytes); returns its length. */
 size_t sn_test_exif(uint8_t *buf, int orientation, int big_endian, int type);
 
-/* A smooth random RGB picture (sines of a few pixels' to tens of pixels' period). */
+/* A random RGB picture of one sine per channel, 127.5 + 100 sin(fx x + fy y + phase), with fx
+ * drawn from [fx_lo, fx_hi] and fy from [fy_lo, fy_hi] radians per pixel and a random phase. */
+uint8_t *sn_test_sines_rgb(sn_rng *r, int w, int h, double fx_lo, double fx_hi, double fy_lo,
+                          double fy_hi);
+
+/* A smooth random RGB picture JPEG carries well at any size: sn_test_sines_rgb with 0.02 to
+ * 0.12 radians per pixel (periods of about 50 to 300 pixels). */
 uint8_t *sn_test_smooth_rgb(sn_rng *r, int w, int h);
 
 /* PSNR in dB of a against b (n bytes); INFINITY when equal. */
