@@ -87,6 +87,21 @@ static void expect_blocks(const sn_image *img, int b, const uint8_t colours[BW *
         }
 }
 
+/* A JPEG of a fresh block picture (its colours into `colours`) stored as a camera held in
+ * orientation o would store it, with EXIF saying so in the given byte order. The stored pixels
+ * and their size go to *stored, *sw, *sh (free *stored); returns the file (free it). */
+static uint8_t *oriented_jpeg(sn_rng *r, int o, int big_endian, int progressive,
+                              uint8_t colours[BW * BH][3], uint8_t **stored, int *sw, int *sh,
+                              size_t *size) {
+    block_colours(r, colours);
+    uint8_t *up = upright_picture(colours);
+    *stored = store(up, BW * B, BH * B, o, sw, sh);
+    free(up);
+    uint8_t exif[64];
+    size_t elen = sn_test_exif(exif, o, big_endian, 3);
+    return sn_test_jpeg(*stored, *sw, *sh, 3, progressive, 95, exif, elen, size);
+}
+
 Test(image_orient, every_orientation_comes_back_upright) {
     sn_rng r;
     sn_rng_seed(&r, sn_test_fresh_seed("orient_all"));
@@ -94,14 +109,10 @@ Test(image_orient, every_orientation_comes_back_upright) {
     for (int be = 0; be < 2; be++)
         for (int prog = 0; prog < 2; prog++)
             for (int o = 1; o <= 8; o++) {
-                block_colours(&r, colours);
-                uint8_t *up = upright_picture(colours);
+                uint8_t *stored;
                 int sw, sh;
-                uint8_t *stored = store(up, BW * B, BH * B, o, &sw, &sh);
-                uint8_t exif[64];
-                size_t elen = sn_test_exif(exif, o, be, 3);
                 size_t size;
-                uint8_t *jpg = sn_test_jpeg(stored, sw, sh, 3, prog, 95, exif, elen, &size);
+                uint8_t *jpg = oriented_jpeg(&r, o, be, prog, colours, &stored, &sw, &sh, &size);
                 char what[96];
                 snprintf(what, sizeof what, "orientation %d (%s-endian, %s)", o,
                          be ? "big" : "little", prog ? "progressive" : "baseline");
@@ -127,7 +138,6 @@ Test(image_orient, every_orientation_comes_back_upright) {
                 sn_image_free(&img);
                 free(jpg);
                 free(stored);
-                free(up);
             }
 }
 
@@ -136,14 +146,10 @@ Test(image_orient, reduced_scale_is_chosen_on_the_upright_size) {
     sn_rng_seed(&r, sn_test_fresh_seed("orient_scaled"));
     uint8_t colours[BW * BH][3];
     for (int o = 1; o <= 8; o++) {
-        block_colours(&r, colours);
-        uint8_t *up = upright_picture(colours);
+        uint8_t *stored;
         int sw, sh;
-        uint8_t *stored = store(up, BW * B, BH * B, o, &sw, &sh);
-        uint8_t exif[64];
-        size_t elen = sn_test_exif(exif, o, o % 2, 3);
         size_t size;
-        uint8_t *jpg = sn_test_jpeg(stored, sw, sh, 3, 0, 95, exif, elen, &size);
+        uint8_t *jpg = oriented_jpeg(&r, o, o % 2, 0, colours, &stored, &sw, &sh, &size);
         /* Upright 48x32; at least 24x16 asks for exactly half (3/8 gives 18x12). Read on the
          * stored sides, a quarter-turned file would need 6/8 instead. */
         sn_image_decode_options opt = SN_IMAGE_DECODE_OPTIONS_INIT;
@@ -160,7 +166,6 @@ Test(image_orient, reduced_scale_is_chosen_on_the_upright_size) {
         sn_image_free(&img);
         free(jpg);
         free(stored);
-        free(up);
     }
 }
 
