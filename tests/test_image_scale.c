@@ -97,6 +97,7 @@ Test(image_scale, scaled_decode_is_close_to_the_full_decode) {
     sn_rng r;
     sn_rng_seed(&r, sn_test_fresh_seed("scale_close"));
     int chosen_below_full = 0;
+    double most_mean = 0, most_worst = 0;
     for (int t = 0; t < 12; t++) {
         int w = 500 + (int)(sn_rng_u64(&r) % 1500), h = 500 + (int)(sn_rng_u64(&r) % 1500);
         uint8_t *px = band_limited_rgb(&r, w, h);
@@ -133,12 +134,16 @@ Test(image_scale, scaled_decode_is_close_to_the_full_decode) {
             sum += d;
             worst = d > worst ? d : worst;
         }
-        /* Measured: at most 2.5 grey levels on average, 10 at worst, over 80 such images. A
-         * geometry off by a whole output pixel, or a wrong scale, gives several times that. */
+        /* Measured over seeds 1..300 (SN_TEST_SEED=s test_image_scale --verbose --filter
+         * 'image_scale/scaled_decode*' logs each run's largest figures): per image, the mean
+         * |diff| reached 3.94/255 and the worst 14.8/255, and seeds 66 and 88 fail the mean
+         * bound (4.20 and 4.16 on a 2/8 decode for a shorter-side crop): about 1 run in 150. */
         cr_assert_lt(sum / (double)n, 4.0 / 255, "%dx%d at %d/8 -> %dx%d: mean |diff| %.2f/255",
                      w, h, num, p.width, p.height, sum / (double)n * 255);
         cr_assert_lt(worst, 16.0 / 255, "%dx%d at %d/8: worst |diff| %.1f/255", w, h, num,
                      worst * 255);
+        most_mean = fmax(most_mean, sum / (double)n * 255);
+        most_worst = fmax(most_worst, worst * 255);
         free(a);
         free(b);
         sn_image_free(&full);
@@ -149,6 +154,8 @@ Test(image_scale, scaled_decode_is_close_to_the_full_decode) {
     }
     cr_assert_gt(chosen_below_full, 6, "only %d of 12 images were decoded below full size",
                  chosen_below_full);
+    cr_log_info("scaled vs full decode over 12 images: mean |diff| at most %.2f/255, worst "
+                "%.1f/255", most_mean, most_worst);
 }
 
 Test(image_scale, cmyk_scales_and_png_ignores_the_minimum) {
