@@ -175,12 +175,16 @@ sn_status sn__image_decode_jpeg(const void *data, size_t size, const sn_image_de
                   cinfo.output_components);
         goto fail;
     }
-    /* The decoder's output size at num/8 (the full size when num is 8). */
+    /* The decoder's output size at num/8 rounds up; ours rounds to the nearest pixel
+     * (image.h), so a last column or row made from less than half a pixel's worth of the
+     * picture is dropped after decoding (tw x th of the ow x oh decoded). */
     uint64_t ow = cinfo.output_width, oh = cinfo.output_height;
-    if (ow == 0 || oh == 0 || ow > w || oh > h) {
-        st = sn_errorf(err, SN_ERR_INTERNAL, "JPEG decoder output %llux%llu for a %llux%llu "
-                       "image at %d/8", (unsigned long long)ow, (unsigned long long)oh,
-                       (unsigned long long)w, (unsigned long long)h, num);
+    uint64_t tw = (uint64_t)sn_image_scaled_side((int)w, num);
+    uint64_t th = (uint64_t)sn_image_scaled_side((int)h, num);
+    if (tw > ow || th > oh || ow - tw > 1 || oh - th > 1) {
+        st = sn_errorf(err, SN_ERR_INTERNAL, "JPEG decoder output %llux%llu at %d/8 of %llux%llu",
+                       (unsigned long long)ow, (unsigned long long)oh, num,
+                       (unsigned long long)w, (unsigned long long)h);
         goto fail;
     }
     size_t stride = (size_t)ow * 3;
@@ -206,23 +210,12 @@ sn_status sn__image_decode_jpeg(const void *data, size_t size, const sn_image_de
     jpeg_finish_decompress(&cinfo);
     jpeg_destroy_decompress(&cinfo);
     free(row);
-    /* Rounded to the nearest pixel (image.h): a last column or row made from less than half
-     * a pixel's worth of the picture goes, closing up the rows in place. */
-    uint64_t tw = (uint64_t)sn_image_scaled_side((int)w, num);
-    uint64_t th = (uint64_t)sn_image_scaled_side((int)h, num);
-    if (tw > ow || th > oh || ow - tw > 1 || oh - th > 1) {
-        free(pixels);
-        return sn_errorf(err, SN_ERR_INTERNAL, "JPEG decoder output %llux%llu at %d/8 of "
-                         "%llux%llu", (unsigned long long)ow, (unsigned long long)oh, num,
-                         (unsigned long long)w, (unsigned long long)h);
-    }
+    /* Closes up the rows in place when a last column goes. */
     if (tw < ow)
         for (uint64_t y = 1; y < th; y++)
             memmove(pixels + y * tw * 3, pixels + y * ow * 3, (size_t)tw * 3);
-    ow = tw;
-    oh = th;
-    out->width = (int)ow;
-    out->height = (int)oh;
+    out->width = (int)tw;
+    out->height = (int)th;
     out->pixels = pixels;
     out->full_width = (int)w;
     out->full_height = (int)h;
