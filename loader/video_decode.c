@@ -137,9 +137,11 @@ static sn_status sn__video_convert(sn_video *v, const AVFrame *f, sn_video_frame
         return sn_errorf(err, SN_ERR_INTERNAL, "frame %lld: sws_scale converted %d of %d rows",
                          (long long)out->index, rows, h);
     }
-    out->image.width = w;
-    out->image.height = h;
+    out->image.width = out->image.full_width = w;
+    out->image.height = out->image.full_height = h;
     out->image.pixels = rgb;
+    out->image.scale_num = 8; /* in full, as stored: what image.h's fields say for that */
+    out->image.orientation = 1;
     return SN_OK;
 }
 

@@ -102,6 +102,13 @@ static void read_all(const char *path, const sn_video_options *opt, got *g) {
             break;
         }
         cr_assert_lt(g->n, SN_TEST_VIDEO_MAX_FRAMES, "more frames than were written");
+        /* A frame is an image in full and as stored (image.h's fields say so). */
+        cr_assert(fr.image.full_width == fr.image.width &&
+                      fr.image.full_height == fr.image.height && fr.image.scale_num == 8 &&
+                      fr.image.orientation == 1,
+                  "frame %lld: full %dx%d of %dx%d, scale %d/8, orientation %d",
+                  (long long)fr.index, fr.image.full_width, fr.image.full_height,
+                  fr.image.width, fr.image.height, fr.image.scale_num, fr.image.orientation);
         got_frame *f = &g->f[g->n++];
         f->index = fr.index;
         f->ts = fr.timestamp;
