@@ -17,6 +17,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -548,17 +549,18 @@ Test(video, bad_options) {
 
 /* --- the interrupt flag ------------------------------------------------------------------- */
 
+/* The flags are atomics: the pipe test raises them from another thread than the reader's. */
 static int flag_raised(void *flag) {
-    return *(volatile sig_atomic_t *)flag != 0;
+    return atomic_load((atomic_int *)flag) != 0;
 }
 
 Test(video, interrupt_flag_ends_the_stream) {
     sn_test_video spec = {tmp_path("stop.mp4"), "mpeg4", "yuv420p", 64, 32, 10, 25, 1, NULL};
     make_clip(&spec);
-    volatile sig_atomic_t stop = 0;
+    atomic_int stop = 0;
     sn_video_options opt = SN_VIDEO_OPTIONS_INIT;
     opt.interrupt = flag_raised;
-    opt.interrupt_opaque = (void *)&stop;
+    opt.interrupt_opaque = &stop;
     sn_video *v;
     sn_error err = {0};
     cr_assert_eq(sn_video_open(spec.path, &opt, &v, &err), SN_OK, "%s", err.message);
@@ -587,8 +589,7 @@ typedef struct pipe_test {
     const char *fifo;
     const uint8_t *bytes;
     size_t size;
-    volatile sig_atomic_t stop;
-    volatile int frames_read, reader_done, writer_quit;
+    atomic_int stop, frames_read, reader_done, writer_quit;
     int interrupted;
     sn_status status;
 } pipe_test;
@@ -615,7 +616,7 @@ static void *pipe_reader(void *arg) {
     pipe_test *t = arg;
     sn_video_options opt = SN_VIDEO_OPTIONS_INIT;
     opt.interrupt = flag_raised;
-    opt.interrupt_opaque = (void *)&t->stop;
+    opt.interrupt_opaque = &t->stop;
     sn_video *v;
     sn_error err = {0};
     t->status = sn_video_open(t->fifo, &opt, &v, &err);
