@@ -1,8 +1,9 @@
 /*
  * test_preprocess.c - image preprocessing (loader/preprocess.h) against a straightforward
  * double-precision reference of the same bilinear resize, centre crop, channel order and
- * normalisation, on random images of random sizes; the crop geometry on known cases; and the
- * validation of preprocessing metadata.
+ * normalisation, on random images of random sizes (and the same images with padded rows, which
+ * must give the same floats bit for bit); the crop geometry on known cases; and the validation
+ * of preprocessing metadata.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -100,6 +101,20 @@ static void check_case(sn_rng *r, sn_resize_mode mode) {
                  p.height, p.resize_shorter, p.channels == SN_CHANNELS_BGR ? "BGR" : "RGB",
                  layout == SN_LAYOUT_NHWC ? "NHWC" : "NCHW", bad, bad >= 0 ? got[bad] : 0.0,
                  bad >= 0 ? want[bad] : 0.0);
+    /* The same rows further apart, with random bytes between them: the same floats, bit for
+     * bit (sn_preprocess_image_strided). */
+    size_t row = (size_t)w * 3, stride = row + 1 + sn_rng_u64(r) % 13;
+    uint8_t *padded = malloc(stride * h);
+    float *got_strided = malloc(n * sizeof(float));
+    cr_assert(padded && got_strided);
+    for (size_t i = 0; i < stride * h; i++) padded[i] = (uint8_t)sn_rng_u64(r);
+    for (int y = 0; y < h; y++) memcpy(padded + stride * y, rgb + row * y, row);
+    cr_assert_eq(sn_preprocess_image_strided(&p, layout, padded, w, h, stride, got_strided, &err),
+                 SN_OK, "%s", err.message);
+    cr_assert_eq(memcmp(got, got_strided, n * sizeof(float)), 0,
+                 "%dx%d with a stride of %zu bytes differs from tight rows", w, h, stride);
+    free(got_strided);
+    free(padded);
     free(want);
     free(got);
     free(rgb);
@@ -134,6 +149,19 @@ Test(preprocess, same_size_stretch_is_pixel_over_255) {
             cr_assert(fabs(out[c * w * h + i] - want) <= 1e-6 * fmax(want, 1e-3),
                       "channel %d pixel %d: %.9g, want %.9g", c, i, out[c * w * h + i], want);
         }
+}
+
+Test(preprocess, stride_shorter_than_a_row_is_refused) {
+    sn_preprocess p;
+    sn_error err = {0};
+    cr_assert_eq(sn_preprocess_resolve(NULL, 4, 4, &p, &err), SN_OK, "%s", err.message);
+    uint8_t rgb[5 * 3 * 3] = {0};
+    float out[3 * 4 * 4];
+    cr_assert_eq(sn_preprocess_image_strided(&p, SN_LAYOUT_NCHW, rgb, 5, 3, 14, out, &err),
+                 SN_ERR_INVALID_ARGUMENT);
+    cr_assert(strstr(err.message, "row stride 14 is less than the 15 bytes"), "%s", err.message);
+    cr_assert_eq(sn_preprocess_image_strided(&p, SN_LAYOUT_NCHW, rgb, 5, 3, 15, out, &err), SN_OK,
+                 "%s", err.message);
 }
 
 Test(preprocess, crop_geometry_known_cases) {
