@@ -168,9 +168,14 @@ def skip_runs(args, system, model, precision, runs, why, **extra):
         skip(args, system, model, precision, mode, b, why, **extra)
 
 
-def fail_runs(args, base, runs, error, **extra):
-    """An error row for every (mode, batch) of a group that cannot be timed; base holds the
-    group's fields (system, model, precision, ...)."""
+def fail_runs(args, base, runs, exc):
+    """An error row for every (mode, batch) of a group that cannot be timed because of exc: a
+    Mismatch says how far the output is off, any other exception its type and message. base
+    holds the group's fields (system, model, precision, ...)."""
+    if isinstance(exc, Mismatch):
+        error, extra = str(exc), {"max_rel_diff": exc.rel}
+    else:
+        error, extra = f"{type(exc).__name__}: {exc}"[:500], {}
     for mode, b in runs:
         emit(args, dict(base, mode=mode, batch=b, error=error, **extra))
 
