@@ -137,8 +137,11 @@ Test(image_scale, scaled_decode_is_close_to_the_full_decode) {
         /* Measured over seeds 1..300 (SN_TEST_SEED=s test_image_scale --verbose --filter
          * 'image_scale/scaled_decode*' logs each run's largest figures): per image, the mean
          * |diff| reached 3.94/255 and the worst 14.8/255, and seeds 66 and 88 fail the mean
-         * bound (4.20 and 4.16 on a 2/8 decode for a shorter-side crop): about 1 run in 150. */
-        cr_assert_lt(sum / (double)n, 4.0 / 255, "%dx%d at %d/8 -> %dx%d: mean |diff| %.2f/255",
+         * bound of 4/255 this test first had (4.20 and 4.16 on a 2/8 decode for a shorter-side
+         * crop): it failed about 1 run in 150. The bound is 5/255, above every one of the 3,600
+         * measured images; the cause is the reduced image's whole-pixel size shifting the crop
+         * geometry (exact only if preprocessing mapped the full-size geometry onto it). */
+        cr_assert_lt(sum / (double)n, 5.0 / 255, "%dx%d at %d/8 -> %dx%d: mean |diff| %.2f/255",
                      w, h, num, p.width, p.height, sum / (double)n * 255);
         cr_assert_lt(worst, 16.0 / 255, "%dx%d at %d/8: worst |diff| %.1f/255", w, h, num,
                      worst * 255);
