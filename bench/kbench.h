@@ -76,7 +76,6 @@ void sn_kb_cases_free(sn_kb_cases *cs);
 
 typedef struct sn_kb_device {
     const sn_cuda_driver *cu;
-    CUresult (*elapsed)(float *ms, CUevent start, CUevent end); /* cuEventElapsedTime */
     CUdevice dev;
     CUcontext ctx;
     CUstream stream;

@@ -10,7 +10,6 @@
  * replay between two events, divided by M; the result is the median sample. Every buffer is
  * filled with random values first (never zeros: they can run faster than real data).
  */
-#include <dlfcn.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,13 +46,6 @@ sn_status sn_kb_device_open(sn_kb_device *d, sn_error *err) {
     memset(d, 0, sizeof *d);
     if (!(d->cu = sn_cuda_driver_get(err))) return err ? err->status : SN_ERR_NO_DEVICE;
     const sn_cuda_driver *cu = d->cu;
-    /* cuEventElapsedTime is not in the runtime's driver table (it never times itself). */
-    void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (lib) {
-        d->elapsed = (CUresult(*)(float *, CUevent, CUevent))dlsym(lib, "cuEventElapsedTime_v2");
-        if (!d->elapsed) d->elapsed = (CUresult(*)(float *, CUevent, CUevent))dlsym(lib, "cuEventElapsedTime");
-    }
-    if (!d->elapsed) return sn_errorf(err, SN_ERR_NO_DEVICE, "libcuda.so.1 lacks cuEventElapsedTime");
     int maj = 0, min = 0, l2 = 0;
     SN_CU_CHECK(err, cu->cuDeviceGet(&d->dev, 0));
     SN_CU_CHECK(err, cu->cuDeviceGetName(d->name, sizeof d->name, d->dev));
@@ -62,19 +54,9 @@ sn_status sn_kb_device_open(sn_kb_device *d, sn_error *err) {
     SN_CU_CHECK(err, cu->cuDeviceGetAttribute(&d->sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, d->dev));
     SN_CU_CHECK(err, cu->cuDeviceGetAttribute(&l2, CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE, d->dev));
     d->l2_bytes = (size_t)l2;
-    /* The newest architecture NVRTC has within the device's major version, as the engine picks. */
-    const sn_nvrtc *rtc = sn_nvrtc_get(err);
-    if (!rtc) return err ? err->status : SN_ERR_UNSUPPORTED;
-    int n = 0, want = 10 * maj + min, best = -1;
-    SN_CUDA_CHECK(SN_CUDA_LIB_NVRTC, err, rtc->nvrtcGetNumSupportedArchs(&n));
-    int archs[128];
-    if (n > 0 && n <= 128 && rtc->nvrtcGetSupportedArchs(archs) == NVRTC_SUCCESS)
-        for (int i = 0; i < n; i++)
-            if (archs[i] / 10 == maj && archs[i] <= want && archs[i] > best) best = archs[i];
-    if (best < 0)
-        return sn_errorf(err, SN_ERR_UNSUPPORTED, "NVRTC %d.%d cannot compile for compute capability %d.%d",
-                         rtc->major, rtc->minor, maj, min);
-    d->arch = best;
+    /* The architecture the engine would compile for on this device. */
+    sn_status st = sn_nvrtc_pick_arch(maj, min, &d->arch, err);
+    if (st != SN_OK) return st;
     SN_CU_CHECK(err, cu->cuDevicePrimaryCtxRetain(&d->ctx, d->dev));
     SN_CU_CHECK(err, cu->cuCtxPushCurrent(d->ctx));
     SN_CU_CHECK(err, cu->cuStreamCreate(&d->stream, CU_STREAM_NON_BLOCKING));
@@ -225,7 +207,7 @@ static sn_status sn__launch(sn_kb_device *d, const sn_kb_case *c, int batch, con
 static sn_status sn__elapsed(sn_kb_device *d, double *ms, sn_error *err) {
     float f = 0;
     SN_CU_CHECK(err, d->cu->cuEventSynchronize(d->ev1));
-    SN_CU_CHECK(err, d->elapsed(&f, d->ev0, d->ev1));
+    SN_CU_CHECK(err, d->cu->cuEventElapsedTime(&f, d->ev0, d->ev1));
     *ms = f;
     return SN_OK;
 }

@@ -65,28 +65,6 @@ sn_status sn__cuda_host_alloc(sn__cuda *s, void **p, size_t bytes, const char *w
     return sn__cuda_check(SN_CUDA_LIB_DRIVER, r, "cuMemHostAlloc", __FILE__, __LINE__, err);
 }
 
-/* The newest architecture NVRTC can compile that runs on a device of compute capability
- * maj.min: the same major, minor at most the device's. */
-static sn_status sn__pick_arch(int maj, int min, int *arch, sn_error *err) {
-    const sn_nvrtc *rtc = sn_nvrtc_get(err);
-    if (!rtc) return err ? err->status : SN_ERR_UNSUPPORTED;
-    int n = 0, best = -1, want = 10 * maj + min;
-    SN_CUDA_CHECK(SN_CUDA_LIB_NVRTC, err, rtc->nvrtcGetNumSupportedArchs(&n));
-    int *a = calloc((size_t)(n > 0 ? n : 1), sizeof *a);
-    if (!a) return sn_errorf(err, SN_ERR_OUT_OF_MEMORY, "out of memory");
-    nvrtcResult r = rtc->nvrtcGetSupportedArchs(a);
-    for (int i = 0; r == NVRTC_SUCCESS && i < n; i++)
-        if (a[i] / 10 == maj && a[i] <= want && a[i] > best) best = a[i];
-    free(a);
-    if (best < 0)
-        return sn_errorf(err, SN_ERR_UNSUPPORTED,
-                         "NVRTC %d.%d (%s) cannot compile for this GPU (compute capability "
-                         "%d.%d)",
-                         rtc->major, rtc->minor, rtc->path, maj, min);
-    *arch = best;
-    return SN_OK;
-}
-
 static void sn__cuda_destroy(void *state) {
     sn__cuda *s = state;
     if (!s) return;
@@ -162,7 +140,7 @@ static sn_status sn__cuda_create(const sn_backend_config *cfg, void **state, sn_
                        s->device_name, maj, min);
         goto fail;
     }
-    if ((st = sn__pick_arch(maj, min, &s->arch, err)) != SN_OK) goto fail;
+    if ((st = sn_nvrtc_pick_arch(maj, min, &s->arch, err)) != SN_OK) goto fail;
     SN_CU_TRY(st, fail, err, cu->cuDevicePrimaryCtxRetain(&s->ctx, s->dev));
     SN_CU_TRY(st, fail_release, err, cu->cuCtxPushCurrent(s->ctx));
     SN_CU_TRY(st, fail_pop, err, cu->cuStreamCreate(&s->copy, CU_STREAM_NON_BLOCKING));

@@ -44,6 +44,11 @@ static void sn__driver_load(void) {
         return;
     SN_CU_FUNCS(SN__LOAD_CU)
 #undef SN__LOAD_CU
+    sn__drv.cuEventElapsedTime = (CUresult(*)(float *, CUevent, CUevent))dlsym(lib, "cuEventElapsedTime_v2");
+    if (!sn__drv.cuEventElapsedTime &&
+        sn__sym(lib, "libcuda.so.1", "cuEventElapsedTime", (void **)&sn__drv.cuEventElapsedTime,
+                SN_ERR_NO_DEVICE, err))
+        return;
     CUresult r = sn__drv.cuInit(0);
     if (r != CUDA_SUCCESS) {
         const char *s = NULL;
@@ -125,6 +130,26 @@ const sn_nvrtc *sn_nvrtc_get(sn_error *err) {
         return NULL;
     }
     return &sn__rtc;
+}
+
+sn_status sn_nvrtc_pick_arch(int maj, int min, int *arch, sn_error *err) {
+    const sn_nvrtc *rtc = sn_nvrtc_get(err);
+    if (!rtc) return err ? err->status : SN_ERR_UNSUPPORTED;
+    int n = 0, best = -1, want = 10 * maj + min;
+    SN_CUDA_CHECK(SN_CUDA_LIB_NVRTC, err, rtc->nvrtcGetNumSupportedArchs(&n));
+    int *a = calloc((size_t)(n > 0 ? n : 1), sizeof *a);
+    if (!a) return sn_errorf(err, SN_ERR_OUT_OF_MEMORY, "out of memory");
+    nvrtcResult r = rtc->nvrtcGetSupportedArchs(a);
+    for (int i = 0; r == NVRTC_SUCCESS && i < n; i++)
+        if (a[i] / 10 == maj && a[i] <= want && a[i] > best) best = a[i];
+    free(a);
+    if (best < 0)
+        return sn_errorf(err, SN_ERR_UNSUPPORTED,
+                         "NVRTC %d.%d (%s) cannot compile for this GPU (compute capability "
+                         "%d.%d)",
+                         rtc->major, rtc->minor, rtc->path, maj, min);
+    *arch = best;
+    return SN_OK;
 }
 
 static const char *sn__lib_name(sn_cuda_lib lib) {

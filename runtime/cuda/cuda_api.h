@@ -47,6 +47,9 @@
 
 typedef struct sn_cuda_driver {
     SN_CU_FUNCS(SN__CUDA_FIELD)
+    /* Loaded apart: cuda.h names it cuEventElapsedTime_v2, which only drivers of CUDA 12.8 and
+     * later have; the older symbol is used where it is missing. Only benchmarks time events. */
+    CUresult (*cuEventElapsedTime)(float *ms, CUevent start, CUevent end);
     int version; /* cuDriverGetVersion: 1000 * major + 10 * minor */
 } sn_cuda_driver;
 
@@ -65,6 +68,11 @@ const sn_cuda_driver *sn_cuda_driver_get(sn_error *err);
  * $CUDA_PATH and /usr/local/cuda (lib64). NULL on failure, with SN_ERR_UNSUPPORTED and every
  * name tried. */
 const sn_nvrtc *sn_nvrtc_get(sn_error *err);
+
+/* The newest architecture NVRTC can compile that runs on a device of compute capability
+ * maj.min: the same major, minor at most the device's. SN_ERR_UNSUPPORTED, naming NVRTC's
+ * version and path, when there is none. Shared by the engine and the kernel benchmarks. */
+sn_status sn_nvrtc_pick_arch(int maj, int min, int *arch, sn_error *err);
 
 /* Which library a status code came from, for its error string. */
 typedef enum sn_cuda_lib {
