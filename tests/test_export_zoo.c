@@ -23,7 +23,8 @@
  *                 (B)          0.832  1.55e-3     0.778  1.86e-3   0.818
  *
  * The random-weight classifiers have 1000 nearly tied logits: the median gap between the top
- * two is 0.06 (ResNet-18) and 0.08 (MobileNetV2) of the logits' spread, and for a third of
+ * two is 0.06 (ResNet-18) and 0.08 (MobileNetV2) of the logits' spread (check_export.py logs
+ * it as ref_top1_margin on each run's images; --verbose shows it), and for a third of
  * ResNet-18's images less than one step of the int8 output grid (0.039). Full-integer int8
  * must round the logits to that grid, and rounding the float model's own logits to it -
  * nothing else quantized - already gives only 0.87-0.90 top-1 agreement on ResNet-18

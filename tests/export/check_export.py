@@ -3,7 +3,7 @@
 
     check_export.py CASE_DIR...
 
-CASE_DIR holds what the C test (tests/test_export.c) wrote: x.npy (inputs, Sentinel's layout,
+CASE_DIR holds what the C tests (tests/test_export_*.c) wrote: x.npy (inputs, Sentinel's layout,
 a batch of samples), y.npy (Sentinel's CPU outputs for them), case.json (what to expect), and
 any of model.onnx, model.tflite, model.fp16.tflite, model.int8.tflite. Every file present is
 checked:
