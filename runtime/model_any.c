@@ -14,6 +14,12 @@
 #include "sgraph_format.h"
 
 sn_status sn_model_load_any(const char *path, sn_model **out, sn_error *err) {
+    return sn_model_load_any_report(path, out, NULL, err);
+}
+
+sn_status sn_model_load_any_report(const char *path, sn_model **out, sn_onnx_report *report,
+                                   sn_error *err) {
+    if (report) memset(report, 0, sizeof *report);
     if (out) *out = NULL;
     if (!path || !out)
         return sn_errorf(err, SN_ERR_INVALID_ARGUMENT, "sn_model_load_any: NULL %s",
@@ -31,7 +37,7 @@ sn_status sn_model_load_any(const char *path, sn_model **out, sn_error *err) {
         !sn_onnx_sniff(head, sizeof head))
         return sn_model_load_file(path, out, err);
     sn_graph *g = NULL;
-    sn_status st = sn_onnx_import_file(path, NULL, &g, NULL, err);
+    sn_status st = sn_onnx_import_file(path, NULL, &g, report, err);
     if (st == SN_OK) st = sn_graph_optimize(g, NULL, NULL, NULL, err);
     if (st != SN_OK) {
         if (err && !strstr(err->message, path)) sn_error_prefix(err, "%s", path);

@@ -110,9 +110,9 @@ Test(export_meta, awkward_metadata_round_trips_exactly) {
     free(data2);
 }
 
-/* The zoo's seed-cnn exported, with its metadata_props replaced by `n` entries: the import
- * must succeed; its report and graph are returned. */
-static sn_graph *import_with_meta(const char *(*kv)[2], size_t n, sn_onnx_report *rep) {
+/* The zoo's seed-cnn exported as ONNX bytes (malloc'ed), with its metadata_props replaced by
+ * `n` entries. */
+static uint8_t *onnx_with_meta(const char *(*kv)[2], size_t n, size_t *packed_size) {
     sn_error err = {0};
     sn_graph *g = NULL;
     cr_assert_eq(sn_zoo_build("seed-cnn", 3, &g, &err), SN_OK, "%s", err.message);
@@ -134,17 +134,24 @@ static sn_graph *import_with_meta(const char *(*kv)[2], size_t n, sn_onnx_report
     Onnx__StringStringEntryProto **keep = m->metadata_props;
     m->n_metadata_props = n;
     m->metadata_props = ep;
-    size_t packed_size = protobuf_c_message_get_packed_size(&m->base);
-    uint8_t *packed = malloc(packed_size);
+    *packed_size = protobuf_c_message_get_packed_size(&m->base);
+    uint8_t *packed = malloc(*packed_size);
     cr_assert(packed);
-    cr_assert_eq(protobuf_c_message_pack(&m->base, packed), packed_size);
+    cr_assert_eq(protobuf_c_message_pack(&m->base, packed), *packed_size);
     m->n_metadata_props = keep_n; /* the unpacked model frees its own entries only */
     m->metadata_props = keep;
     onnx__model_proto__free_unpacked(m, NULL);
     free(e);
     free(ep);
     free(data);
-    sn_graph *h = sn_export_import_bytes(packed, packed_size, rep);
+    return packed;
+}
+
+/* onnx_with_meta imported: the import must succeed; its report and graph are returned. */
+static sn_graph *import_with_meta(const char *(*kv)[2], size_t n, sn_onnx_report *rep) {
+    size_t size;
+    uint8_t *packed = onnx_with_meta(kv, n, &size);
+    sn_graph *h = sn_export_import_bytes(packed, size, rep);
     free(packed);
     return h;
 }
@@ -288,4 +295,35 @@ Test(export_meta, exporters_refuse_metadata_they_cannot_carry) {
     cr_assert_eq(sn_export_tflite(g, &to, &data, &size, &err), SN_OK, "%s", err.message);
     free(data);
     sn_graph_destroy(g);
+}
+
+/* sentinel-run on an ONNX file converts it in memory: what the import left out is shown as a
+ * warning naming the file, the key and the reason (not with --quiet), and the model still runs. */
+Test(export_meta, sentinel_run_shows_what_the_import_left_out) {
+    const char *kv[][2] = {{"sentinel.labels", LABELS10},
+                           {"sentinel.preprocess", "{\"width\":-3}"}};
+    size_t size;
+    uint8_t *bytes = onnx_with_meta(kv, 2, &size);
+    char *dir = sn_test_mkdtemp(), path[4096], cmd[8192];
+    snprintf(path, sizeof path, "%s/meta.onnx", dir);
+    cr_assert_eq(sn_test_write_file(path, bytes, size), 0);
+    free(bytes);
+    for (int quiet = 0; quiet < 2; quiet++) {
+        snprintf(cmd, sizeof cmd, "'%s' '%s' --random 2 --device cpu%s", sn_test_bin("sentinel-run"),
+                 path, quiet ? " --quiet" : "");
+        char *o = NULL;
+        int sig = 0, rc = sn_test_run(cmd, &o, &sig);
+        cr_assert_eq(sig, 0);
+        cr_assert_eq(rc, 0, "%s", o);
+        const char *w = strstr(o, "warning: ");
+        if (quiet) {
+            cr_assert_null(w, "--quiet printed a warning:\n%s", o);
+        } else {
+            cr_assert(w && strstr(w, path) && strstr(w, "sentinel.preprocess") && strstr(w, "width"),
+                      "no warning naming the file, the key and the field:\n%s", o);
+        }
+        free(o);
+    }
+    sn_test_rmtree(dir);
+    free(dir);
 }

@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "model.h"
 #include "run.h"
 
 int main(int argc, char **argv) {
@@ -53,7 +54,12 @@ int main(int argc, char **argv) {
     run_signals_install();
 
     /* A .sgraph file, or an ONNX model converted on the fly. */
-    if (sn_model_load_any(o.model, &model, &err) != SN_OK) {
+    sn_onnx_report rep;
+    sn_status loaded = sn_model_load_any_report(o.model, &model, &rep, &err);
+    for (int i = 0; !o.quiet && i < rep.n_warnings; i++)
+        run_say("warning: %s: %s", o.model, rep.warnings[i]);
+    sn_onnx_report_free(&rep);
+    if (loaded != SN_OK) {
         run_say("error: cannot load model %s: %s", o.model, err.message);
         goto done;
     }
