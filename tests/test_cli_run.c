@@ -397,6 +397,60 @@ Test(cli_run, probabilities_and_tensor_summaries) {
     teardown(&f);
 }
 
+/* --save-npy that cannot write one item's second output (a folder sits where its file goes):
+ * that item is a failed item everywhere - an error record, not a result, its first output's
+ * file removed, counted in the summary and the exit status - and the others are written. */
+Test(cli_run, save_npy_failure_fails_the_item_whole) {
+    fixture f;
+    setup(&f, 3);
+    char model[4200], jsonl[4200], saved[4200], img[4200], blocker[9000], path[9100];
+    snprintf(model, sizeof model, "%s/two.sgraph", f.dir);
+    snprintf(jsonl, sizeof jsonl, "%s/o.jsonl", f.dir);
+    snprintf(saved, sizeof saved, "%s/saved", f.dir);
+    write_two_output_model(model);
+    sn_test_cli_image_path(f.img, "001-", img, sizeof img);
+    char stem[4200];
+    snprintf(stem, sizeof stem, "%s", strrchr(img, '/') + 1);
+    *strrchr(stem, '.') = '\0';
+    cr_assert_eq(mkdir(saved, 0755), 0);
+    snprintf(blocker, sizeof blocker, "%s/%s.feature.npy", saved, stem);
+    cr_assert_eq(mkdir(blocker, 0755), 0);
+    snprintf(path, sizeof path, "%s/keep", blocker); /* a non-empty folder: rename cannot replace it */
+    cr_assert_eq(sn_test_write_file(path, "x", 1), 0);
+    char *out = NULL;
+    int rc = sn_test_cli_run(&out, "'%s' '%s' '%s' -o '%s' --save-npy '%s' --quiet",
+                             sn_test_bin("sentinel-run"), model, f.img, jsonl, saved);
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert(strstr(out, "3 inputs: 2 succeeded, 1 failed"), "%s", out);
+    cr_assert(strstr(out, stem) && strstr(out, "could not save its output"), "%s", out);
+    free(out);
+    int n;
+    char **recs = sn_test_jsonl_records(jsonl, &n);
+    cr_assert_eq(n, 3);
+    int errors = 0;
+    for (int i = 0; i < n; i++) {
+        int failed = strstr(recs[i], "\"error\":") != NULL;
+        errors += failed;
+        cr_assert_eq(failed, strstr(recs[i], stem) != NULL, "%s", recs[i]);
+        cr_assert_eq(failed, strstr(recs[i], "\"outputs\"") == NULL, "%s", recs[i]);
+    }
+    cr_assert_eq(errors, 1);
+    sn_test_jsonl_free(recs, n);
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/%s.probs.npy", saved, stem);
+    cr_assert_neq(stat(path, &sb), 0, "the failed item's first output was left: %s", path);
+    int files = 0;
+    DIR *d = opendir(saved);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        cr_assert(!strstr(e->d_name, ".tmp."), "left %s", e->d_name);
+        files += strstr(e->d_name, ".npy") && strcmp(e->d_name, strrchr(blocker, '/') + 1);
+    }
+    closedir(d);
+    cr_assert_eq(files, 4, "the two good items' outputs");
+    teardown(&f);
+}
+
 Test(cli_run, vector_model_takes_npy_and_random_not_images) {
     fixture f;
     setup(&f, 1);

@@ -77,8 +77,9 @@ static char *npy_stem(const run_item *it) {
     return stem;
 }
 
-int run_save_npy(const char *dir, run_name_set *used, const run_item *it, size_t index,
-                 const run_io *io, int k, const float *x) {
+char *run_save_npy(const char *dir, run_name_set *used, const run_item *it, size_t index,
+                   const run_io *io, int k, const float *x, char **error) {
+    *error = NULL;
     char *stem = npy_stem(it);
     char *base = io->n_out > 1 ? run_xasprintf("%s.%s", stem, io->out[k].name)
                                : run_xstrdup(stem);
@@ -95,14 +96,13 @@ int run_save_npy(const char *dir, run_name_set *used, const run_item *it, size_t
     int64_t dims[SN_MAX_RANK];
     for (int i = 0; i < t->rank; i++) dims[i] = t->dims[i] == SN_DIM_BATCH ? 1 : t->dims[i];
     sn_error err = {0};
-    int rc = 0;
     if (sn_npy_write_file(path, x, t->rank, dims, &err) != SN_OK) {
-        run_say("error: %s: %s", it->name, err.message);
-        rc = -1;
+        *error = run_xasprintf("could not save its output: %s", err.message);
+        free(path);
+        path = NULL;
     }
-    free(path);
     free(name);
     free(base);
     free(stem);
-    return rc;
+    return path;
 }

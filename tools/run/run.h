@@ -248,8 +248,10 @@ typedef struct run_name_set {
     size_t cap, n;
 } run_name_set;
 void run_name_set_free(run_name_set *set);
-int run_save_npy(const char *dir, run_name_set *used, const run_item *it, size_t index,
-                 const run_io *io, int k, const float *x);
+/* Writes output k of an item to DIR/NAME.npy (whole or not at all) and returns the path
+ * (malloc'ed); NULL with *error (malloc'ed) saying why when it could not. */
+char *run_save_npy(const char *dir, run_name_set *used, const run_item *it, size_t index,
+                   const run_io *io, int k, const float *x, char **error);
 
 /* output.c: one finished item, to stdout, the JSON Lines file and --save-npy. */
 typedef struct run_writers {
