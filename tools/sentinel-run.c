@@ -164,8 +164,8 @@ int main(int argc, char **argv) {
 done:
     if (w.jsonl) run_jsonl_close(w.jsonl, o.output, 0);
     run_name_set_free(&w.saved);
+    if (!r.pool_abandoned) run_sources_close(src); /* else a decoding thread is still in it */
     run_state_free(&r);
-    run_sources_close(src);
     run_io_free(&io);
     sn_engine_destroy(engine);
     sn_model_destroy(model);

@@ -182,7 +182,7 @@ void run_all(run_state *r) {
     r->interrupted = run_interrupted() && !(at_end && !have_pending && !dropped);
     run_progress_clear();
     if (have_pending) run_item_free(&pending);
-    run_pool_stop(pool, &r->pool);
+    r->pool_abandoned = run_pool_stop(pool, &r->pool);
     buffers_free(&b, io);
 }
 

@@ -34,6 +34,7 @@ struct run_pool {
     pthread_mutex_t lock;     /* everything below */
     pthread_cond_t space;     /* a slot was freed, or stop */
     pthread_cond_t ready;     /* a slot was decoded, or the sources ended */
+    pthread_cond_t gone;      /* a worker returned */
     pool_slot *ring;
     size_t window;
     size_t next_seq;  /* number of the next item to take from the sources */
@@ -41,7 +42,7 @@ struct run_pool {
     size_t end_seq;   /* with ended: the number one past the last item */
     int ended, stop;
     pthread_t *threads;
-    int n_threads, started;
+    int n_threads, started, exited;
     run_pool_stats st;
 };
 
@@ -109,6 +110,10 @@ static void *worker(void *arg) {
         pthread_cond_broadcast(&p->ready);
         pthread_mutex_unlock(&p->lock);
     }
+    pthread_mutex_lock(&p->lock);
+    p->exited++;
+    pthread_cond_broadcast(&p->gone);
+    pthread_mutex_unlock(&p->lock);
     return NULL;
 }
 
@@ -122,7 +127,8 @@ run_pool *run_pool_start(run_sources *src, const sn_image_decode_options *opt, i
     p->n_threads = threads > 0 ? threads : 1;
     p->threads = run_xcalloc((size_t)p->n_threads, sizeof *p->threads);
     if (pthread_mutex_init(&p->src_lock, NULL) || pthread_mutex_init(&p->lock, NULL) ||
-        pthread_cond_init(&p->space, NULL) || pthread_cond_init(&p->ready, NULL))
+        pthread_cond_init(&p->space, NULL) || pthread_cond_init(&p->ready, NULL) ||
+        pthread_cond_init(&p->gone, NULL))
         run_oom();
     for (int i = 0; i < p->n_threads; i++) {
         int e = pthread_create(&p->threads[i], NULL, worker, p);
@@ -174,21 +180,61 @@ int run_pool_next(run_pool *p, run_item *item, double *waited) {
     return 1;
 }
 
-void run_pool_stop(run_pool *p, run_pool_stats *st) {
-    if (!p) return;
+/* After an interrupt: wakes the workers until all have returned or about two seconds have
+ * passed; whether all returned. */
+static int wait_for_workers(run_pool *p) {
+    for (int round = 0; round < 40; round++) {
+        pthread_mutex_lock(&p->lock);
+        int all = p->exited == p->started;
+        pthread_mutex_unlock(&p->lock);
+        if (all) return 1;
+        /* Every round: a worker may block again after one wake (the next source, a retry).
+         * Signalling one that has returned but is not joined yet is harmless. */
+        for (int i = 0; i < p->started; i++) run_signals_wake(p->threads[i]);
+        pthread_mutex_lock(&p->lock);
+        if (p->exited < p->started) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 50 * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&p->gone, &p->lock, &ts);
+        }
+        pthread_mutex_unlock(&p->lock);
+    }
+    return 0;
+}
+
+int run_pool_stop(run_pool *p, run_pool_stats *st) {
+    if (!p) return 0;
     pthread_mutex_lock(&p->lock);
     p->stop = 1;
     pthread_cond_broadcast(&p->space);
     pthread_mutex_unlock(&p->lock);
+    if (run_interrupted() && !wait_for_workers(p)) {
+        /* Still inside its source: joining would wait for the stream; freeing would pull the
+         * pool from under it. The program ends soon after the results are written. */
+        pthread_mutex_lock(&p->lock);
+        int stuck = p->started - p->exited;
+        if (st) *st = p->st;
+        pthread_mutex_unlock(&p->lock);
+        run_say("note: %d decoding thread%s still blocked reading input; not waiting for %s",
+                stuck, stuck > 1 ? "s are" : " is", stuck > 1 ? "them" : "it");
+        return 1;
+    }
     for (int i = 0; i < p->started; i++) pthread_join(p->threads[i], NULL);
     if (st) *st = p->st;
     /* Items decoded but never taken (the run was interrupted). */
     for (size_t i = 0; i < p->window; i++) run_item_free(&p->ring[i].item);
     pthread_cond_destroy(&p->ready);
     pthread_cond_destroy(&p->space);
+    pthread_cond_destroy(&p->gone);
     pthread_mutex_destroy(&p->lock);
     pthread_mutex_destroy(&p->src_lock);
     free(p->threads);
     free(p->ring);
     free(p);
+    return 0;
 }

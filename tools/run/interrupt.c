@@ -5,8 +5,15 @@
  * an engine run will not end) ends the program at once with the signal's default action,
  * after removing the JSON Lines temporary file so a half-written --output never replaces the
  * file the user named. The handler only does what is async-signal-safe.
+ *
+ * The handlers restart interrupted system calls (SA_RESTART), so a read that a signal lands in
+ * does not fail. A decoding thread blocked on a stalled stream (a FIFO, a camera) is woken on
+ * purpose instead, once the run is stopping: run_signals_wake sends it RUN_WAKE_SIGNAL, whose
+ * empty handler is installed without SA_RESTART, so its blocking call returns EINTR and FFmpeg's
+ * interrupt callback ends the read.
  */
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -31,6 +38,9 @@ static void on_signal(int sig) {
     raise(sig);
 }
 
+static void on_wake(int sig) { (void)sig; }
+static atomic_int g_wake_installed;
+
 void run_signals_install(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -41,6 +51,14 @@ void run_signals_install(void) {
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = on_wake;
+    sa.sa_flags = 0;
+    if (sigaction(RUN_WAKE_SIGNAL, &sa, NULL) == 0) atomic_store(&g_wake_installed, 1);
+}
+
+void run_signals_wake(pthread_t thread) {
+    /* Without the handler the signal's default action would end the program. */
+    if (atomic_load(&g_wake_installed)) pthread_kill(thread, RUN_WAKE_SIGNAL);
 }
 
 int run_interrupted(void) { return atomic_load(&g_interrupted) != 0; }

@@ -23,6 +23,7 @@
 #ifndef SN_RUN_H
 #define SN_RUN_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -209,6 +210,10 @@ int run_interrupted(void);
 /* The temporary file a signal that ends the program must remove (NULL: none); the path is
  * copied. */
 void run_signals_tmp_file(const char *path);
+/* Interrupts a blocking system call of `thread` (it fails with EINTR), so that a decoding
+ * thread waiting on a stalled stream sees the stop. Only after run_signals_install. */
+#define RUN_WAKE_SIGNAL SIGUSR2
+void run_signals_wake(pthread_t thread);
 
 /* --- analyse.c ---------------------------------------------------------------------------- */
 
@@ -284,8 +289,12 @@ run_pool *run_pool_start(run_sources *src, const sn_image_decode_options *opt, i
 /* The next item in input order (the caller owns it then): 1, 0 at the end of the inputs, or -1
  * when interrupted before it. Adds the seconds it waited to *waited. */
 int run_pool_next(run_pool *p, run_item *item, double *waited);
-/* Stops the threads, frees what was decoded and not taken, and the pool. */
-void run_pool_stop(run_pool *p, run_pool_stats *st);
+/* Stops the threads, frees what was decoded and not taken, and the pool; returns 0. After an
+ * interrupt a thread still blocked in its source when woken (run_signals_wake) is given about
+ * two seconds; if one does not return by then (a camera driver that retries its wait), the
+ * pool is left to it and 1 returned: the sources must then not be closed, the program is about
+ * to end. */
+int run_pool_stop(run_pool *p, run_pool_stats *st);
 
 /* --- batch.c ------------------------------------------------------------------------------ */
 
@@ -306,6 +315,7 @@ typedef struct run_state {
     double t_start;
     double idle_s;       /* the engine waiting for decoded input */
     run_pool_stats pool;
+    int pool_abandoned;  /* run_pool_stop returned 1: leave the sources open */
 } run_state;
 
 void run_all(run_state *r);
