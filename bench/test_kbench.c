@@ -6,10 +6,10 @@
  * argument to live memory with a legal shape. Timings themselves mean nothing here.
  */
 #include <criterion/criterion.h>
-#include <dlfcn.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "fake_cuda.h"
 #include "kbench.h"
 #include "passes/pass.h"
 #include "zoo.h"
@@ -128,30 +128,15 @@ Test(kbench, cases_cover_the_zoo, .timeout = 300) {
 
 static bool under_fake_driver(void) {
     sn_error e = {0};
-    if (!sn_cuda_driver_get(&e)) return false;
-    void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
-    bool fake = lib && dlsym(lib, "sn_fake_cuda_stats_get");
-    if (lib) dlclose(lib);
-    return fake;
+    return sn_cuda_driver_get(&e) && sn_fake_cuda_find();
 }
-
-typedef struct fake_stats {
-    int allocs, frees, launches, captured, graph_launches, modules, h2d, d2h, d2d;
-    size_t bytes_in_use, peak_bytes;
-    int bad_launches;
-    char last_bad[256];
-} fake_stats;
 
 Test(kbench, times_every_case_under_the_fake_driver, .timeout = 600) {
     sn_error e = {0};
     if (!sn_nvrtc_get(&e)) cr_skip_test("NVRTC is not available: %s", e.message);
     if (!under_fake_driver())
         cr_skip_test("needs the stand-in libcuda.so.1 (tests/fake_cuda) on LD_LIBRARY_PATH: CTest sets it");
-    void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
-    fake_stats *(*get)(void) = (fake_stats * (*)(void)) dlsym(lib, "sn_fake_cuda_stats_get");
-    cr_assert_not_null(get);
-    fake_stats *fs = get();
-    dlclose(lib);
+    sn_fake_cuda_stats *fs = sn_fake_cuda_find();
 
     sn_kb_device d;
     cr_assert_eq(sn_kb_device_open(&d, &e), SN_OK, "%s", e.message);

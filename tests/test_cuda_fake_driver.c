@@ -11,7 +11,6 @@
  * on a real GPU.
  */
 #include <criterion/criterion.h>
-#include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,19 +24,11 @@ Test(cuda_fake, skipped) { cr_skip_test("built without the CUDA toolkit (SENTINE
 #else
 
 #include "cuda_api.h"
+#include "fake_cuda.h"
 #include "gpu_cases.h"
 #include "image_cases.h"
 #include "model.h"
 #include "zoo.h"
-
-typedef struct sn_fake_cuda_stats {
-    int allocs, frees, launches, captured, graph_launches, modules, h2d, d2h, d2d;
-    size_t bytes_in_use, peak_bytes;
-    int bad_launches;
-    char last_bad[256];
-    uintptr_t last_h2d_dst; /* the latest host-to-device copy: where to, how many bytes */
-    size_t last_h2d_bytes;
-} sn_fake_cuda_stats;
 
 static bool in_child(void) { return getenv("SN_FAKE_CUDA_CHILD") != NULL; }
 
@@ -73,13 +64,9 @@ Test(cuda_fake, host_side_under_a_fake_driver, .timeout = 900) {
 static sn_fake_cuda_stats *fake_stats(void) {
     sn_error e = {0};
     cr_assert_not_null(sn_cuda_driver_get(&e), "%s", e.message);
-    void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
-    cr_assert_not_null(lib, "the fake driver is not loaded");
-    sn_fake_cuda_stats *(*get)(void) =
-        (sn_fake_cuda_stats * (*)(void)) dlsym(lib, "sn_fake_cuda_stats_get");
-    cr_assert_not_null(get, "libcuda.so.1 is not the fake driver");
-    dlclose(lib);
-    return get();
+    sn_fake_cuda_stats *fs = sn_fake_cuda_find();
+    cr_assert_not_null(fs, "libcuda.so.1 is not the fake driver");
+    return fs;
 }
 
 #define CHILD_ONLY()                                                                               \

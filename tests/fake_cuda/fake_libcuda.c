@@ -17,14 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct sn_fake_cuda_stats {
-    int allocs, frees, launches, captured, graph_launches, modules, h2d, d2h, d2d;
-    size_t bytes_in_use, peak_bytes;
-    int bad_launches; /* bad shape, unknown function, or a pointer into no allocation */
-    char last_bad[256];
-    uintptr_t last_h2d_dst; /* the latest host-to-device copy: where to, how many bytes */
-    size_t last_h2d_bytes;
-} sn_fake_cuda_stats;
+#include "fake_cuda.h"
+
 
 sn_fake_cuda_stats sn_fake_cuda_stats_v;
 __attribute__((visibility("default"))) sn_fake_cuda_stats *sn_fake_cuda_stats_get(void) {
