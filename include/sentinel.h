@@ -243,9 +243,18 @@ typedef struct sn_engine_stats {
     uint64_t download_bytes;    /* bytes they moved */
     uint64_t image_runs;        /* sn_engine_run_images calls completed (also counted in runs) */
     uint64_t images;            /* images those calls preprocessed */
+    double create_ms;           /* wall time of sn_engine_create (optimising, planning,
+                                   compiling or loading kernels, uploading weights) */
+    /* GPU kernels built so far (at creation, and the preprocessing kernel on the first
+     * sn_engine_run_images; all 0 on the CPU): each one either compiled by NVRTC or read from
+     * the on-disk kernel cache, so a warm start shows kernels_compiled == 0. Identical programs
+     * are built once and counted once. */
+    int kernels;
+    int kernels_compiled;
+    int kernels_cached;
 } sn_engine_stats;
 #define SN_ENGINE_STATS_INIT                                                                  \
-    {sizeof(sn_engine_stats), 0, 0, 0, 0, 0, 0, 0, SN_LAYOUT_ANY, 0.0, 0, 0, 0, 0, 0, 0}
+    {sizeof(sn_engine_stats), 0, 0, 0, 0, 0, 0, 0, SN_LAYOUT_ANY, 0.0, 0, 0, 0, 0, 0, 0, 0.0, 0, 0, 0}
 sn_status sn_engine_get_stats(const sn_engine *e, sn_engine_stats *out);
 
 /* Whether a usable GPU and driver exist, without building anything. On SN_ERR_NO_DEVICE the

@@ -225,6 +225,8 @@ sn_status sn_engine_create(const sn_model *m, const sn_engine_options *opt, sn_e
     sn_engine_options o;
     sn_status st = sn__options(opt, &o, err);
     if (st != SN_OK) return st;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
 
     sn_engine *e = calloc(1, sizeof *e);
     if (!e) return sn_errorf(err, SN_ERR_OUT_OF_MEMORY, "out of memory creating an engine");
@@ -252,6 +254,8 @@ sn_status sn_engine_create(const sn_model *m, const sn_engine_options *opt, sn_e
                              .precision = (int)o.precision};
     sn__engine_describe_images(e, &cfg);
     if ((st = sn__open_backend(e, &cfg, g, o.device == SN_DEVICE_AUTO, err)) != SN_OK) goto fail;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    e->create_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     *out = e;
     return SN_OK;
 
@@ -359,6 +363,7 @@ sn_status sn_engine_get_stats(const sn_engine *e, sn_engine_stats *out) {
     for (int i = 0; i < e->g->n_nodes; i++) s.nodes += !e->g->nodes[i].dead;
     s.layout = e->layout;
     s.optimize_ms = e->optimize_ms;
+    s.create_ms = e->create_ms;
     /* A caller built against an older, smaller struct gets only the fields it has. */
     size_t n = out->size < sizeof s ? out->size : sizeof s;
     s.size = out->size;

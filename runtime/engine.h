@@ -20,6 +20,7 @@ struct sn_engine {
     sn_graph *own;       /* the optimised copy, or NULL */
     sn_layout layout;    /* the layout g computes in */
     double optimize_ms;
+    double create_ms; /* all of sn_engine_create */
     const sn_backend_ops *ops;
     void *state;
     pthread_mutex_t lock; /* held across runs; also guards the counters and backend stats */

@@ -101,6 +101,9 @@ Test(api, engine_options_null_and_older_prefix) {
     /* ... and what it cannot know about takes the defaults: optimised, in the CPU's layout */
     cr_assert_eq(st.layout, SN_LAYOUT_NCHW);
     cr_assert_gt(st.optimize_ms, 0.0);
+    /* Creation took longer than its optimisation alone; a CPU engine builds no GPU kernels. */
+    cr_assert_gt(st.create_ms, st.optimize_ms);
+    cr_assert(st.kernels == 0 && st.kernels_compiled == 0 && st.kernels_cached == 0);
     sn_engine_destroy(e);
     sn_engine_destroy(NULL);
     sn_model_destroy(m);

@@ -343,6 +343,10 @@ Test(cli_run_input, stats_show_decoding_and_idle_share) {
     cr_assert(pct >= 0 && pct <= 100, "%g", pct);
     cr_assert(strstr(out, "stats: per batch: 0.00 uploads"), "%s", out);
     cr_assert(strstr(out, "3 of 3 batches sent as 8-bit images"), "%s", out);
+    double create_ms = 0;
+    const char *cr = strstr(out, "stats: engine created in ");
+    cr_assert(cr && sscanf(cr, "stats: engine created in %lf ms", &create_ms) == 1 &&
+                  create_ms > 0, "%s", out);
     free(out);
     teardown(&f);
 }

@@ -56,6 +56,7 @@ Test(cuda_fake, host_side_under_a_fake_driver, .timeout = 900) {
     cr_assert_eq(rc, 0, "child run failed (exit %d, signal %d):\n%s", rc, sig, out ? out : "");
     cr_assert(out && strstr(out, "Failing: 0 | Crashing: 0"), "%s", out ? out : "");
     cr_assert(strstr(out, "[PASS] cuda_fake_child::zoo_engines"), "%s", out);
+    cr_assert(strstr(out, "[PASS] cuda_fake_child::kernel_counts_cold_then_warm"), "%s", out);
     free(out);
     sn_test_rmtree(cache);
     free(cache);
@@ -302,6 +303,48 @@ Test(cuda_fake_child, out_of_memory_names_the_bytes) {
     sn_engine_destroy(eng);
     sn_model_destroy(m);
     unsetenv("SN_FAKE_CUDA_MEM");
+}
+
+/* sn_engine_stats counts the kernels an engine built and where each came from: with an empty
+ * cache every one is compiled; a second engine of the same model and precision compiles none
+ * (every kernel a cache hit: the warm start --stats shows); with the cache off all are compiled
+ * again. Creation time is counted each time. */
+Test(cuda_fake_child, kernel_counts_cold_then_warm) {
+    CHILD_ONLY();
+    char *dir = sn_test_mkdtemp(), *keep = NULL;
+    if (getenv("SENTINEL_CACHE_DIR")) keep = strdup(getenv("SENTINEL_CACHE_DIR"));
+    setenv("SENTINEL_CACHE_DIR", dir, 1);
+    sn_model *m = zoo_model("seed-cnn");
+    sn_engine_stats s[3];
+    for (int k = 0; k < 3; k++) {
+        if (k == 2) setenv("SENTINEL_KERNEL_CACHE", "off", 1);
+        sn_engine *eng = gpu_engine(m, 2, 4, "seed-cnn fp16");
+        s[k] = (sn_engine_stats)SN_ENGINE_STATS_INIT;
+        cr_assert_eq(sn_engine_get_stats(eng, &s[k]), SN_OK);
+        sn_engine_destroy(eng);
+    }
+    unsetenv("SENTINEL_KERNEL_CACHE");
+    if (keep)
+        setenv("SENTINEL_CACHE_DIR", keep, 1);
+    else
+        unsetenv("SENTINEL_CACHE_DIR");
+    free(keep);
+    cr_assert_gt(s[0].kernels, 0);
+    cr_assert(s[0].kernels_compiled == s[0].kernels && s[0].kernels_cached == 0,
+              "cold: %d kernels, %d compiled, %d cached", s[0].kernels, s[0].kernels_compiled,
+              s[0].kernels_cached);
+    cr_assert(s[1].kernels == s[0].kernels && s[1].kernels_compiled == 0 &&
+              s[1].kernels_cached == s[1].kernels,
+              "warm: %d kernels, %d compiled, %d cached", s[1].kernels, s[1].kernels_compiled,
+              s[1].kernels_cached);
+    cr_assert(s[2].kernels == s[0].kernels && s[2].kernels_compiled == s[2].kernels &&
+              s[2].kernels_cached == 0,
+              "cache off: %d kernels, %d compiled, %d cached", s[2].kernels, s[2].kernels_compiled,
+              s[2].kernels_cached);
+    for (int k = 0; k < 3; k++) cr_assert_gt(s[k].create_ms, 0.0);
+    sn_model_destroy(m);
+    sn_test_rmtree(dir);
+    free(dir);
 }
 
 Test(cuda_fake_child, auto_prefers_the_gpu) {

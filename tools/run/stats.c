@@ -76,6 +76,13 @@ void run_print_stats(const run_state *r, double wall) {
     }
     printf("stats: device %s, %d CPU threads\n",
            sn_engine_device(r->engine) == SN_DEVICE_GPU ? "gpu" : "cpu", es.threads);
+    /* A warm start compiles nothing: every kernel comes from the cache (docs/gpu.md). */
+    if (sn_engine_device(r->engine) == SN_DEVICE_GPU)
+        printf("stats: engine created in %.1f ms; kernels: %d (%d compiled, %d from the kernel "
+               "cache)\n",
+               es.create_ms, es.kernels, es.kernels_compiled, es.kernels_cached);
+    else
+        printf("stats: engine created in %.1f ms\n", es.create_ms);
     if (es.layout == SN_LAYOUT_ANY)
         printf("stats: graph %d nodes, run as loaded (not optimised)\n", es.nodes);
     else
