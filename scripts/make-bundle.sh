@@ -6,7 +6,7 @@
 # Usage: scripts/make-bundle.sh BUILD_DIR OUT_DIR [--tar]
 #   BUILD_DIR  a configured and built tree (cmake --build BUILD_DIR)
 #   OUT_DIR    created (replaced if it exists):  bin/  tests/  lib/  run-gpu-tests.sh
-#              bench/e2e/ (the end-to-end benchmark's scripts)  COMMIT
+#              acceptance.sh  bench/e2e/ (the end-to-end benchmark's scripts)  COMMIT
 #   --tar      also write OUT_DIR.tar.xz (OpenBLAS alone is ~35 MB; xz shrinks it ~4x)
 #
 # Libraries are found with ldd and copied into lib/; the wrapper scripts point LD_LIBRARY_PATH
@@ -116,6 +116,8 @@ if [ -d "$root/bench/e2e" ]; then
     mkdir -p "$out/bench/e2e"
     cp -p "$root"/bench/e2e/*.py "$root"/bench/e2e/*.sh "$out/bench/e2e/"
 fi
+# acceptance.sh: the GPU issues' "Done when" checks in one script (scripts/gpu-acceptance.sh).
+cp -p "$root/scripts/gpu-acceptance.sh" "$out/acceptance.sh"
 git -C "$root" describe --always --dirty >"$out/COMMIT" 2>/dev/null || echo unknown >"$out/COMMIT"
 
 size=$(du -sh "$out" | cut -f1)
