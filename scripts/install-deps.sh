@@ -18,8 +18,11 @@
 # SENTINEL_SKIP_DEPS=1 skips this script entirely (for machines where you manage packages).
 set -euo pipefail
 
-BUILD_PKGS=(build-essential cmake pkg-config libopenblas-dev libjpeg-dev libspng-dev zlib1g-dev
-            protobuf-c-compiler libprotobuf-c-dev libonnx-dev libssl-dev libexif-dev)
+BUILD_PKGS=(build-essential cmake pkg-config libopenblas-dev libopenblas-openmp-dev libjpeg-dev
+            libspng-dev zlib1g-dev protobuf-c-compiler libprotobuf-c-dev libonnx-dev libssl-dev
+            libexif-dev)
+# libopenblas-openmp-dev: OpenBLAS built for OpenMP, which shares the CPU backend's OpenMP
+# threads instead of running a competing pool of its own (CMakeLists.txt links it by path).
 # libjpeg-dev pulls in libjpeg62-turbo-dev on Debian. The ONNX importer's C code is generated at
 # build time by protoc-c (protobuf-c-compiler) from the onnx.proto that libonnx-dev installs
 # (/usr/include/onnx/onnx.proto); libprotobuf-c-dev is its runtime. libssl-dev: the GPU backend's
