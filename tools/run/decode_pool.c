@@ -148,6 +148,19 @@ run_pool *run_pool_start(run_sources *src, const sn_image_decode_options *opt, i
     return p;
 }
 
+/* Waits on c (m held) for at most 50 ms: short enough that a stop is seen at once, long
+ * enough not to spin a core. */
+static void wait_50ms(pthread_cond_t *c, pthread_mutex_t *m) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 50 * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(c, m, &ts);
+}
+
 int run_pool_next(run_pool *p, run_item *item, double *waited) {
     pthread_mutex_lock(&p->lock);
     pool_slot *slot = &p->ring[p->taken % p->window];
@@ -156,14 +169,7 @@ int run_pool_next(run_pool *p, run_item *item, double *waited) {
         if (run_interrupted()) break;
         if (!t0) t0 = run_now();
         /* A timed wait, so Ctrl-C is noticed even while every worker is busy. */
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 50 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&p->ready, &p->lock, &ts);
+        wait_50ms(&p->ready, &p->lock);
     }
     if (t0 && waited) *waited += run_now() - t0;
     if (!slot->ready) {
@@ -192,16 +198,7 @@ static int wait_for_workers(run_pool *p) {
          * Signalling one that has returned but is not joined yet is harmless. */
         for (int i = 0; i < p->started; i++) run_signals_wake(p->threads[i]);
         pthread_mutex_lock(&p->lock);
-        if (p->exited < p->started) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 50 * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&p->gone, &p->lock, &ts);
-        }
+        if (p->exited < p->started) wait_50ms(&p->gone, &p->lock);
         pthread_mutex_unlock(&p->lock);
     }
     return 0;
