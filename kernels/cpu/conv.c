@@ -8,12 +8,18 @@
  * Channels-last (NHWC) convolutions take their own paths, in conv_nhwc.c and
  * conv_depthwise_nhwc.c.
  * Bias, residual and activation are applied together in one pass after each image's GEMM, while
- * the image's output is still warm. sgemm is never called from inside an OpenMP region because
- * OpenBLAS runs its own threads.
+ * the image's output is still warm.
+ *
+ * Threads: a batch of two or more images runs its images side by side, one per thread, each with
+ * a single-threaded sgemm and its own slice of the scratch - when OpenBLAS is its OpenMP build,
+ * whose sgemm runs on the calling thread alone inside an OpenMP region. One image's GEMMs are
+ * often too small to keep OpenBLAS's threads busy (resnet50's last stage: 7x7 outputs). A single
+ * image, or the pthread build of OpenBLAS, runs the images in turn with OpenBLAS's threads.
  */
 #include "conv.h"
 
 #include <cblas.h>
+#include <omp.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -30,6 +36,12 @@ static bool conv_is_pointwise(const sn_conv2d_params *p) {
 
 static bool conv_is_depthwise(const sn_conv2d_params *p) { return p->group == p->c; }
 
+/* How many images run at once (see the top of the file). openblas_get_parallel(): 2 = OpenMP. */
+static int conv_image_threads(const sn_conv2d_params *p, int threads) {
+    if (threads < 2 || p->n < 2 || openblas_get_parallel() != 2) return 1;
+    return p->n < threads ? (int)p->n : threads;
+}
+
 size_t sn_cpu_conv2d_scratch(const sn_conv2d_params *p, int threads) {
     if (p->nhwc)
         return conv_is_depthwise(p) ? sn__conv2d_depthwise_nhwc_scratch(p, threads)
@@ -37,7 +49,8 @@ size_t sn_cpu_conv2d_scratch(const sn_conv2d_params *p, int threads) {
     if (conv_is_depthwise(p)) return sn__conv2d_depthwise_scratch(p, threads);
     if (conv_is_pointwise(p)) return 0;
     int64_t rows = p->c / p->group * p->win.kh * p->win.kw;
-    return (size_t)rows * (size_t)(p->win.oh * p->win.ow) * sizeof(float);
+    return (size_t)rows * (size_t)(p->win.oh * p->win.ow) * sizeof(float) *
+           (size_t)conv_image_threads(p, threads);
 }
 
 /* One pass: y = act(y + bias + zscale*z) with act a constant, so sn_activate's switch folds away
@@ -143,6 +156,30 @@ static void conv_epilogue(const sn_conv2d_params *p, const float *b, const float
                             p->act, p->act_alpha, p->act_beta);
 }
 
+/* Image `img` of the batch: im2col (unless pointwise) into col, one sgemm per group, then the
+ * epilogue; `threads` for the im2col and epilogue loops (and OpenBLAS's own, outside a region). */
+static void conv_image(const sn_conv2d_params *p, const float *x, const float *w, const float *b,
+                       const float *z, float *y, float *col, int64_t img, int threads) {
+    const bool pointwise = conv_is_pointwise(p);
+    const int64_t cg = p->c / p->group, mg = p->m / p->group;
+    const int64_t kdim = cg * p->win.kh * p->win.kw, ohw = p->win.oh * p->win.ow;
+    const int64_t in_img = p->c * p->h * p->w, out_img = p->m * ohw;
+    const float *xi = x + img * in_img;
+    float *yi = y + img * out_img;
+    for (int64_t g = 0; g < p->group; g++) {
+        const float *rhs = xi + g * cg * p->h * p->w;
+        if (!pointwise) {
+            conv_im2col(p, rhs, cg, col, threads);
+            rhs = col;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)mg, (blasint)ohw,
+                    (blasint)kdim, 1.0f, w + g * mg * kdim, (blasint)kdim, rhs, (blasint)ohw, 0.0f,
+                    yi + g * mg * ohw, (blasint)ohw);
+    }
+    if (b || z || p->act != SN_ACT_NONE)
+        conv_epilogue(p, b, z ? z + img * out_img : NULL, yi, threads);
+}
+
 void sn_cpu_conv2d_f32(const sn_conv2d_params *p, const float *x, const float *w, const float *b,
                        const float *z, float *y, void *scratch, int threads) {
     if (threads < 1) threads = 1;
@@ -157,25 +194,16 @@ void sn_cpu_conv2d_f32(const sn_conv2d_params *p, const float *x, const float *w
         sn__conv2d_depthwise_f32(p, x, w, b, z, y, scratch, threads);
         return;
     }
-    const bool pointwise = conv_is_pointwise(p);
-    const int64_t cg = p->c / p->group, mg = p->m / p->group;
-    const int64_t kdim = cg * p->win.kh * p->win.kw, ohw = p->win.oh * p->win.ow;
-    const int64_t in_img = p->c * p->h * p->w, out_img = p->m * ohw;
-    float *col = scratch;
-    for (int64_t img = 0; img < p->n; img++) {
-        const float *xi = x + img * in_img;
-        float *yi = y + img * out_img;
-        for (int64_t g = 0; g < p->group; g++) {
-            const float *rhs = xi + g * cg * p->h * p->w;
-            if (!pointwise) {
-                conv_im2col(p, rhs, cg, col, threads);
-                rhs = col;
-            }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)mg, (blasint)ohw,
-                        (blasint)kdim, 1.0f, w + g * mg * kdim, (blasint)kdim, rhs, (blasint)ohw,
-                        0.0f, yi + g * mg * ohw, (blasint)ohw);
-        }
-        if (b || z || p->act != SN_ACT_NONE)
-            conv_epilogue(p, b, z ? z + img * out_img : NULL, yi, threads);
+    const int par = conv_image_threads(p, threads);
+    if (par > 1) {
+        const size_t per = conv_is_pointwise(p) ? 0
+                                                : (size_t)(p->c / p->group * p->win.kh * p->win.kw) *
+                                                      (size_t)(p->win.oh * p->win.ow);
+#pragma omp parallel for num_threads(par) schedule(dynamic, 1)
+        for (int64_t img = 0; img < p->n; img++)
+            conv_image(p, x, w, b, z, y, (float *)scratch + per * (size_t)omp_get_thread_num(), img,
+                       1);
+        return;
     }
+    for (int64_t img = 0; img < p->n; img++) conv_image(p, x, w, b, z, y, scratch, img, threads);
 }
