@@ -34,8 +34,12 @@ void sn_pt_outputs_free(sn_pt_outputs *res);
  * counts differ or anything is not finite). */
 double sn_pt_compare(const sn_pt_outputs *got, const sn_pt_outputs *want);
 
-/* How far one-ulp noise on the inputs moves g's outputs (sn_pt_compare against ref, which is
- * g's output for `in`): the rounding error any equally valid evaluation may show. */
+/* How far one-ulp noise on the inputs and on every f32 constant moves g's outputs
+ * (sn_pt_compare against ref, which is g's output for `in`): the rounding error any equally
+ * valid evaluation may show. The constants count too: a rewrite that folds or reorders
+ * arithmetic on weights rounds differently, and an output that cancels out (a sum of terms
+ * far larger than itself) turns those last-bit differences into large relative ones. The
+ * largest of three random draws. */
 double sn_pt_noise_floor(const sn_graph *g, int batch, float *const *in, const sn_pt_outputs *ref,
                          sn_rng *rng, sn_error *err);
 
