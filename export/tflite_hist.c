@@ -102,8 +102,10 @@ void sn__tfl_hist_add(sn__tfl_hist *h, const float *x, size_t n, size_t inner) {
     h->lo = lo;
     h->hi = hi;
     double big = fmax(-(double)lo, (double)hi);
-    /* An infinite value makes the range unusable anyway: the quantizer refuses it. */
-    if (isfinite(big) && big > 0.0) {
+    /* An infinite value makes the range unusable anyway: the quantizer refuses it. Values all
+     * below 2^-100 are binned as zeros: NB / range would overflow a float, and the bin index
+     * with it. */
+    if (isfinite(big) && big >= 0x1p-100) {
         if (big >= h->range) sn__hist_grow(h, big);
         /* Counted here at floor(v * NB / range) + NB in [0, 2 NB): negative values first, in
          * reverse order of magnitude. Zeros and NaN go to slot 2 NB, which is dropped: int8

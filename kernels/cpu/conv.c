@@ -10,11 +10,12 @@
  * Bias, residual and activation are applied together in one pass after each image's GEMM, while
  * the image's output is still warm.
  *
- * Threads: a batch of two or more images runs its images side by side, one per thread, each with
- * a single-threaded sgemm and its own slice of the scratch - when OpenBLAS is its OpenMP build,
+ * Threads: a batch of at least as many images as threads runs them side by side, one per
+ * thread, each with a single-threaded sgemm and its own slice of the scratch - when OpenBLAS is
+ * its OpenMP build,
  * whose sgemm runs on the calling thread alone inside an OpenMP region. One image's GEMMs are
- * often too small to keep OpenBLAS's threads busy (resnet50's last stage: 7x7 outputs). A single
- * image, or the pthread build of OpenBLAS, runs the images in turn with OpenBLAS's threads.
+ * often too small to keep OpenBLAS's threads busy (resnet50's last stage: 7x7 outputs). A smaller
+ * batch, or the pthread build of OpenBLAS, runs the images in turn with OpenBLAS's threads.
  */
 #include "conv.h"
 
@@ -38,8 +39,9 @@ static bool conv_is_depthwise(const sn_conv2d_params *p) { return p->group == p-
 
 /* How many images run at once (see the top of the file). openblas_get_parallel(): 2 = OpenMP. */
 static int conv_image_threads(const sn_conv2d_params *p, int threads) {
-    if (threads < 2 || p->n < 2 || openblas_get_parallel() != 2) return 1;
-    return p->n < threads ? (int)p->n : threads;
+    /* A batch smaller than the threads keeps OpenBLAS's threads on each image instead. */
+    if (threads < 2 || p->n < threads || openblas_get_parallel() != 2) return 1;
+    return threads;
 }
 
 size_t sn_cpu_conv2d_scratch(const sn_conv2d_params *p, int threads) {

@@ -240,9 +240,6 @@ sn_status sn__cuda_compile(sn__cuda *s, sn__step *steps, int n_steps, sn_error *
     }
     int threads = s->cfg.threads < 1 ? 1 : s->cfg.threads > 16 ? 16 : s->cfg.threads;
     if ((st = sn_kcache_build_all(&cache, progs, n, threads, err)) != SN_OK) goto done;
-    s->kernels_compiled += cache.stats.compiles;
-    s->kernels_cached += cache.stats.hits;
-    s->kernels += cache.stats.compiles + cache.stats.hits;
     for (int j = 0; j < n; j++) {
         sn__step *p = &steps[of[j]];
         SN_CU_TRY(st, done, err, s->cu->cuModuleLoadData(&p->module, progs[j].cubin));
@@ -250,6 +247,9 @@ sn_status sn__cuda_compile(sn__cuda *s, sn__step *steps, int n_steps, sn_error *
         free(p->k.source); /* keep launch shapes and arguments, not the text */
         p->k.source = NULL;
     }
+    /* Counted once the modules load: a failed lazy compile may be retried. */
+    s->kernels_compiled += cache.stats.compiles;
+    s->kernels_cached += cache.stats.hits;
 done:
     for (int j = 0; progs && j < n; j++) sn_cuda_program_clear(&progs[j]);
     free(progs);
@@ -400,7 +400,7 @@ static void sn__cuda_stats(const void *state, sn_engine_stats *out) {
     out->upload_bytes = s->upload_bytes;
     out->downloads = s->downloads;
     out->download_bytes = s->download_bytes;
-    out->kernels = s->kernels;
+    out->kernels = s->kernels_compiled + s->kernels_cached;
     out->kernels_compiled = s->kernels_compiled;
     out->kernels_cached = s->kernels_cached;
 }

@@ -87,7 +87,7 @@ typedef struct sn__cuda {
 
     /* Traffic of runs (sn_engine_stats); the engine's mutex guards them. */
     uint64_t uploads, upload_bytes, downloads, download_bytes;
-    int kernels, kernels_compiled, kernels_cached; /* every sn__cuda_compile, summed */
+    int kernels_compiled, kernels_cached; /* every sn__cuda_compile, summed */
 } sn__cuda;
 
 /* Bytes of graph input / output i at `batch` on the host (f32), and the packed, 256-aligned

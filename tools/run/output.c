@@ -26,8 +26,7 @@ static void record_start(run_writers *w, const run_item *it, size_t index) {
 /* Every output of the item to --save-npy, or none: sets it->error on failure. */
 static void save_outputs(run_writers *w, run_item *it, size_t index, const float *const *outputs) {
     const run_io *io = w->io;
-    char **paths = calloc((size_t)io->n_out, sizeof *paths);
-    if (!paths) run_oom();
+    char **paths = run_xcalloc((size_t)io->n_out, sizeof *paths);
     for (int k = 0; k < io->n_out; k++) {
         char *why = NULL;
         if ((paths[k] = run_save_npy(w->o->save_dir, &w->saved, it, index, io, k, outputs[k],
