@@ -2,8 +2,8 @@
  * test_openblas.c - the programs run the OpenBLAS they were built for. Built against Debian's
  * OpenMP build (SENTINEL_OPENBLAS_OPENMP, chosen in CMakeLists.txt), they must load it and not
  * the pthread build that the system's alternative for libopenblas.so.0 may name: beside the CPU
- * backend's OpenMP threads the pthread build's own spinning pool made 2-thread runs 3-4x slower
- * (bench/RESULTS.md). The executable is linked like every program, so its RUNPATH is theirs.
+ * backend's OpenMP threads the pthread build's own spinning pool served 3x-7.5x fewer images/s
+ * on 2 threads (bench/RESULTS.md). The executable is linked like every program, so its RUNPATH is theirs.
  */
 #include <cblas.h>
 #include <criterion/criterion.h>
